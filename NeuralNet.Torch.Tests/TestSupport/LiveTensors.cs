@@ -1,0 +1,10 @@
+using TorchSharp;
+
+namespace NeuralNet.Torch.Tests.TestSupport;
+
+/// <summary>Counts live native tensors (TorchSharp's process-wide count of undisposed Tensor objects).</summary>
+internal static class LiveTensors
+{
+    /// <summary>The number of Tensor objects created and not yet disposed.</summary>
+    public static long Count => torch.Tensor.TotalCount;
+}
