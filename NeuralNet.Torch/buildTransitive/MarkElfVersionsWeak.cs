@@ -84,8 +84,8 @@ namespace NeuralNet.Torch.Build
         private const uint ShtGnuVerneed = 0x6ffffffe;
 
         /// <summary>Patches a file in place, atomically: a patched copy is written beside it and renamed over it,
-        /// so a hard link into a package cache is never written through. The file's timestamp is kept, so an
-        /// incremental build that compares timestamps does not copy the original over it again.</summary>
+        /// so a hard link into a package cache is never written through. The new timestamp makes the next build
+        /// copy the original again (then patched again), so turning the step off takes effect without a clean.</summary>
         public static ElfPatchOutcome PatchFile(string path, string[] versions)
         {
             var image = File.ReadAllBytes(path);
@@ -94,12 +94,14 @@ namespace NeuralNet.Torch.Build
             {
                 return outcome;
             }
-            var stamp = File.GetLastWriteTimeUtc(path);
             var temporary = path + ".neuralnet-" + Guid.NewGuid().ToString("N") + ".tmp";
             try
             {
-                File.WriteAllBytes(temporary, image);
-                File.SetLastWriteTimeUtc(temporary, stamp);
+                File.Copy(path, temporary, true); // keeps the file's mode bits
+                using (var stream = new FileStream(temporary, FileMode.Open, FileAccess.Write))
+                {
+                    stream.Write(image, 0, image.Length);
+                }
                 File.Replace(temporary, path, null);
             }
             finally
