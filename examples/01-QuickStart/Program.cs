@@ -14,7 +14,16 @@ using NeuralNet.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
-var device = Devices.Resolve();
+Device device;
+try
+{
+    device = Devices.Resolve();
+}
+catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}
 Console.WriteLine($"Using {Devices.Describe(device)} device");
 
 using var model = new NeuralNetwork().to(device);
@@ -24,3 +33,4 @@ using var logits = model.forward(X);
 using var pred_probab = nn.Softmax(dim: 1).forward(logits);
 using var y_pred = pred_probab.argmax(1);
 Console.WriteLine($"Predicted class: tensor([{y_pred.item<long>()}])");
+return 0;

@@ -1,0 +1,35 @@
+using NeuralNet.Torch.Tests.TestSupport;
+
+namespace NeuralNet.Torch.Tests.Examples;
+
+public sealed class QuickStartTests
+{
+    [Test]
+    public void QuickStart_OnCpu_PrintsTheDocumentsLines()
+    {
+        var (exitCode, stdout, stderr) = ProcessRunner.RunExample("01-QuickStart", "QuickStart",
+            environment: new Dictionary<string, string?> { [Devices.EnvironmentVariable] = "cpu" });
+
+        exitCode.Should().Be(0, stderr);
+        stderr.Should().BeEmpty();
+        var lines = stdout.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
+        lines[0].Should().Be("Using cpu device");
+        lines[^1].Should().MatchRegex(@"^Predicted class: tensor\(\[[0-9]\]\)$");
+    }
+
+    [Test]
+    public void QuickStart_AskedForCudaWhereThereIsNone_PrintsOneClearErrorLine()
+    {
+        if (Devices.IsCudaAvailable)
+        {
+            Assert.Ignore("CUDA is available here; this test checks the error where it is absent.");
+        }
+
+        var (exitCode, _, stderr) = ProcessRunner.RunExample("01-QuickStart", "QuickStart",
+            environment: new Dictionary<string, string?> { [Devices.EnvironmentVariable] = "cuda" });
+
+        exitCode.Should().NotBe(0);
+        stderr.Should().StartWith("error: Device 'cuda' was requested (environment variable NEURALNET_DEVICE), but CUDA is not available");
+        stderr.Should().NotContain("   at ", "a user mistake gets a message, not a stack trace");
+    }
+}
