@@ -19,10 +19,12 @@ public sealed class PredictionExtensionsTests
     [TearDown]
     public void DisposeModel() => _model.Dispose();
 
-    [Test]
-    public void Predict_TheDocumentsInput_EqualsSoftmaxArgmaxOfTheLogits()
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void Predict_TheDocumentsInput_EqualsSoftmaxArgmaxOfTheLogits(string deviceName)
     {
-        using var x = torch.rand(4, 28, 28);
+        var device = TestDevices.Get(deviceName);
+        _model.to(device);
+        using var x = torch.rand(4, 28, 28, device: device);
         using var logits = _model.forward(x);
         using var expected = nn.functional.softmax(logits, 1);
         using var expectedClasses = expected.argmax(1);
@@ -30,8 +32,8 @@ public sealed class PredictionExtensionsTests
         var predictions = _model.Predict(x);
 
         predictions.Should().HaveCount(4);
-        var p = expected.data<float>().ToArray();
-        var c = expectedClasses.data<long>().ToArray();
+        var p = expected.cpu().data<float>().ToArray();
+        var c = expectedClasses.cpu().data<long>().ToArray();
         for (var i = 0; i < 4; i++)
         {
             predictions[i].Class.Should().Be((int)c[i]);
@@ -130,6 +132,24 @@ public sealed class PredictionExtensionsTests
 
         actual.Select(p => p.Class).Should().Equal(expected.Select(p => p.Class));
         actual[0].Probabilities.Should().Equal(expected[0].Probabilities);
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void Predict_OnADevice_EqualsTheCpuPrediction_WithinFloatTolerance(string deviceName)
+    {
+        using var x = torch.rand(16, 28, 28);
+        var onCpu = _model.Predict(x);
+
+        _model.to(TestDevices.Get(deviceName));
+        var onDevice = _model.Predict(x); // the CPU input is copied to the model's device
+
+        onDevice.Select(p => p.Class).Should().Equal(onCpu.Select(p => p.Class));
+        for (var i = 0; i < onCpu.Count; i++)
+        {
+            // GPU GEMMs sum in another order (and may use TF32): 1e-4 on probabilities is far above float32
+            // rounding over 784-term dot products and far below any real difference.
+            onDevice[i].Probabilities.Zip(onCpu[i].Probabilities).Should().OnlyContain(pair => Math.Abs(pair.First - pair.Second) < 1e-4f);
+        }
     }
 
     [Test]
