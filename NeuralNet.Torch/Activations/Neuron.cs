@@ -106,7 +106,8 @@ public sealed class Neuron : nn.Module<Tensor, Tensor>
                 $"Expected {expected} input(s) per sample (shape [{expected}] or [N, {expected}]) to match the neuron's " +
                 $"{expected} weight(s); found {found} (shape [{string.Join(", ", shape)}]).", nameof(inputs));
         }
-        if (inputs.dtype != weight.dtype || inputs.device != weight.device)
+        // Device has reference equality in TorchSharp: compare its type and index, not the objects.
+        if (inputs.dtype != weight.dtype || inputs.device_type != weight.device_type || inputs.device_index != weight.device_index)
         {
             throw new ArgumentException(
                 $"Expected inputs of dtype {weight.dtype} on {weight.device} (the neuron's); found dtype {inputs.dtype} " +
