@@ -55,7 +55,8 @@ public static class Activation
     /// <returns>Values in [0, 1], same shape and device as the input.</returns>
     /// <remarks>
     /// <para>NaN in gives NaN out. It saturates without NaN: +∞ gives 1, -∞ gives 0, and in float32 the result is
-    /// exactly 1 from about x = 17 and exactly 0 from about x = -104 (for example at ±100 and ±1e4).</para>
+    /// exactly 1 from about x = 17, and below 1e-38 from about x = -88 (libtorch's CPU kernel gives exactly 0 once
+    /// e^-x overflows), for example at ±100 and ±1e4.</para>
     /// <para>Gradient: σ(x)(1 - σ(x)): 0.25 at 0, 0 where the result saturates, NaN at NaN.</para>
     /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="input"/> is null.</exception>
