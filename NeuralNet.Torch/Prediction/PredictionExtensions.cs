@@ -83,7 +83,8 @@ public static class PredictionExtensions
             model.eval();
             var reference = model.parameters().First();
             var input = images.reshape(count, NeuralNetwork.InputFeatures);
-            if (input.dtype != reference.dtype || input.device != reference.device)
+            // Device has no value equality in TorchSharp: compare its parts.
+            if (input.dtype != reference.dtype || input.device_type != reference.device_type || input.device_index != reference.device_index)
             {
                 input = input.to(reference.dtype, reference.device);
             }
