@@ -22,6 +22,23 @@ public sealed class ParameterReportTests
     }
 
     [Test]
+    [Category("CUDA")]
+    public void Create_OfficialParameterValuesOnARealCudaDevice_ReprintsTheOfficialPagesLines()
+    {
+        if (!Devices.IsCudaAvailable)
+        {
+            Assert.Ignore("Needs CUDA (a TorchSharp CUDA backend and an NVIDIA GPU); not available here.");
+        }
+        using var model = new NeuralNetwork(NeuralNetworkVariant.Quickstart);
+        SetOfficialEdges(model);
+        model.to(CUDA);
+
+        var report = ParameterReport.Create(model);
+
+        string.Concat(report.Parameters.Select(p => p.ToDocumentLine() + "\n\n")).Should().Be(OfficialOutput.ParameterLines);
+    }
+
+    [Test]
     public void ToString_DocumentedModelOnCpu_IsTheDocumentsStandardOutput()
     {
         using var model = new NeuralNetwork();

@@ -115,6 +115,21 @@ public sealed class PyTorchTextTensorTests
             "       grad_fn=<SliceBackward0>)");
     }
 
+    [Test]
+    [Category("CUDA")]
+    public void ToPyTorchString_CudaTensor_PrintsTheDeviceSuffix()
+    {
+        if (!Devices.IsCudaAvailable)
+        {
+            Assert.Ignore("Needs CUDA (a TorchSharp CUDA backend and an NVIDIA GPU); not available here.");
+        }
+        using var cpu = tensor(new long[] { 7 });
+        using var gpu = cpu.to(CUDA);
+
+        // The quickstart's "Predicted class: tensor([7], device='cuda:0')".
+        gpu.ToPyTorchString().Should().Be("tensor([7], device='cuda:0')");
+    }
+
     [TestCase(new[] { 0.5f, 0.25f, 1.75f }, "tensor([0.5000, 0.2500, 1.7500])", TestName = "ToPyTorchString_NonNegativeValues_DropTheSignColumn")]
     [TestCase(new[] { 0.5f, -0.25f, 1.75f }, "tensor([ 0.5000, -0.2500,  1.7500])", TestName = "ToPyTorchString_ANegativeValue_AddsTheSignColumn")]
     [TestCase(new[] { 1f, 12345.678f, 0.5f }, "tensor([1.0000e+00, 1.2346e+04, 5.0000e-01])", TestName = "ToPyTorchString_RangeOverAThousand_UsesScientificNotation")]
