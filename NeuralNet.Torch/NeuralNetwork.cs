@@ -76,7 +76,9 @@ public sealed class NeuralNetwork : Module<Tensor, Tensor>
     /// input and class predictions use <see cref="Prediction.PredictionExtensions"/>.</remarks>
     public override Tensor forward(Tensor x)
     {
-        using var flat = flatten.forward(x);
-        return linear_relu_stack.forward(flat);
+        // call(), not forward(): like PyTorch's self.flatten(x), it runs the children's forward hooks (the
+        // inspection summary records output shapes with them).
+        using var flat = flatten.call(x);
+        return linear_relu_stack.call(flat);
     }
 }

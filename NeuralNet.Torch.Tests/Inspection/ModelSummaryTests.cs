@@ -1,0 +1,224 @@
+using NeuralNet.Torch.Inspection;
+using NeuralNet.Torch.Tests.TestSupport;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NeuralNet.Torch.Tests.Inspection;
+
+public sealed class ModelSummaryTests
+{
+    [Test]
+    public void Create_DocumentedModel_CountsParametersMemoryAndMultiplyAccumulates()
+    {
+        using var model = new NeuralNetwork();
+
+        var summary = ModelSummary.Create(model, 1, 28, 28);
+
+        // 784*512+512 + 512*512+512 + 512*10+10 = 669,706 float32 parameters of 4 bytes; one sample's forward pass
+        // multiplies and adds 784*512 + 512*512 + 512*10 = 668,672 times.
+        summary.TotalParameters.Should().Be(669_706);
+        summary.TrainableParameters.Should().Be(669_706);
+        summary.NonTrainableParameters.Should().Be(0);
+        summary.ParameterBytes.Should().Be(2_678_824);
+        summary.MultiplyAccumulatesPerSample.Should().Be(668_672);
+        summary.UncountedLayers.Should().BeEmpty();
+        summary.InputShape.Should().Equal(1, 28, 28);
+        summary.OutputShape.Should().Equal(1, 10);
+    }
+
+    [Test]
+    public void Create_DocumentedModel_RecordsEveryLayersOutputShapeFromTheForwardPass()
+    {
+        using var model = new NeuralNetwork();
+
+        var layers = ModelSummary.Create(model, 3, 1, 28, 28).Layers;
+
+        layers.Select(l => (l.Name, l.TypeName, l.Depth)).Should().Equal(
+            ("", "NeuralNetwork", 0), ("flatten", "Flatten", 1), ("linear_relu_stack", "Sequential", 1),
+            ("linear_relu_stack.0", "Linear", 2), ("linear_relu_stack.1", "ReLU", 2),
+            ("linear_relu_stack.2", "Linear", 2), ("linear_relu_stack.3", "ReLU", 2),
+            ("linear_relu_stack.4", "Linear", 2), ("linear_relu_stack.5", "ReLU", 2));
+        layers.Select(l => string.Join("x", l.OutputShape!)).Should().Equal(
+            "3x10", "3x784", "3x10", "3x512", "3x512", "3x512", "3x512", "3x10", "3x10");
+        layers.Select(l => l.ParameterCount).Should().Equal(669_706, 0, 669_706, 401_920, 0, 262_656, 0, 5_130, 0);
+    }
+
+    [Test]
+    public void Create_BatchOfFour_ReportsMultiplyAccumulatesPerSample()
+    {
+        using var model = new NeuralNetwork(NeuralNetworkVariant.Quickstart);
+
+        var summary = ModelSummary.Create(model, 4, 28, 28);
+
+        summary.MultiplyAccumulatesPerSample.Should().Be(668_672);
+        summary.OutputShape.Should().Equal(4, 10);
+    }
+
+    [Test]
+    public void ToString_DocumentedModel_IsTheTable()
+    {
+        using var model = new NeuralNetwork();
+
+        var text = ModelSummary.Create(model, 1, 28, 28).ToString();
+
+        text.Should().Be(
+            "==================================================================\n" +
+            "Layer (type)                      Output Shape  Param #  Trainable\n" +
+            "==================================================================\n" +
+            "NeuralNetwork                     [1, 10]       669,706  True\n" +
+            "  flatten (Flatten)               [1, 784]            0  --\n" +
+            "  linear_relu_stack (Sequential)  [1, 10]       669,706  True\n" +
+            "    0 (Linear)                    [1, 512]      401,920  True\n" +
+            "    1 (ReLU)                      [1, 512]            0  --\n" +
+            "    2 (Linear)                    [1, 512]      262,656  True\n" +
+            "    3 (ReLU)                      [1, 512]            0  --\n" +
+            "    4 (Linear)                    [1, 10]         5,130  True\n" +
+            "    5 (ReLU)                      [1, 10]             0  --\n" +
+            "==================================================================\n" +
+            "Total params: 669,706\n" +
+            "Trainable params: 669,706\n" +
+            "Non-trainable params: 0\n" +
+            "Params size: 2,678,824 bytes (2.68 MB)\n" +
+            "Input shape: [1, 28, 28]\n" +
+            "Output shape: [1, 10]\n" +
+            "Mult-adds per sample: 668,672\n" +
+            "==================================================================\n");
+    }
+
+    [Test]
+    public void Create_FrozenFirstLayer_CountsItAsNonTrainable()
+    {
+        using var model = new NeuralNetwork();
+        foreach (var (name, parameter) in model.named_parameters().Where(p => p.name.StartsWith("linear_relu_stack.0.", StringComparison.Ordinal)))
+        {
+            parameter.requires_grad = false;
+        }
+
+        var summary = ModelSummary.Create(model, 1, 28, 28);
+
+        summary.TrainableParameters.Should().Be(669_706 - 401_920);
+        summary.NonTrainableParameters.Should().Be(401_920);
+        summary.ToString().Should().Contain("    0 (Linear)                    [1, 512]      401,920  False\n")
+            .And.Contain("NeuralNetwork                     [1, 10]       669,706  Partial\n");
+    }
+
+    [Test]
+    public void Create_ImageOneColumnShort_NamesTheLinearLayerWhereShapesStopFitting()
+    {
+        using var model = new NeuralNetwork();
+
+        var act = () => ModelSummary.Create(model, 1, 28, 27);
+
+        act.Should().Throw<ArgumentException>().WithMessage(
+            "Input shape [1, 28, 27] does not fit the model: layer 'linear_relu_stack.0' " +
+            "(Linear(in_features=784, out_features=512, bias=True)) could not take its input of shape [1, 756]; " +
+            "Linear expects the last dimension to be in_features=784.*")
+            .Which.InnerException.Should().NotBeNull();
+    }
+
+    [Test]
+    public void Create_OneDimensionalInput_NamesTheFlattenLayer()
+    {
+        using var model = new NeuralNetwork();
+
+        var act = () => ModelSummary.Create(model, 784);
+
+        act.Should().Throw<ArgumentException>().WithMessage(
+            "Input shape [784] does not fit the model: layer 'flatten' (Flatten(start_dim=1, end_dim=-1)) " +
+            "could not take its input of shape [784].*");
+    }
+
+    [Test]
+    public void Create_AfterAFailure_RestoresTrainingModeAndStillWorks()
+    {
+        using var model = new NeuralNetwork();
+        model.train();
+
+        var failing = () => ModelSummary.Create(model, 1, 28, 27);
+        failing.Should().Throw<ArgumentException>();
+        var summary = ModelSummary.Create(model, 1, 28, 28);
+
+        model.training.Should().BeTrue();
+        summary.MultiplyAccumulatesPerSample.Should().Be(668_672);
+    }
+
+    [Test]
+    public void Create_MixedTrainingModes_RestoresEachModulesMode()
+    {
+        using var model = new NeuralNetwork();
+        model.train();
+        var stack = model.named_children().Single(c => c.name == "linear_relu_stack").module;
+        stack.eval();
+
+        _ = ModelSummary.Create(model, 1, 28, 28);
+
+        model.training.Should().BeTrue();
+        model.named_children().Single(c => c.name == "flatten").module.training.Should().BeTrue();
+        stack.training.Should().BeFalse();
+        stack.named_children().Should().OnlyContain(c => !c.module.training);
+    }
+
+    [Test]
+    public void Create_EvalModel_StaysInEvalMode()
+    {
+        using var model = new NeuralNetwork();
+        model.eval();
+
+        _ = ModelSummary.Create(model, 1, 28, 28);
+
+        model.training.Should().BeFalse();
+    }
+
+    [Test]
+    public void Create_LayerWithParametersItCannotCount_ReportsMultiplyAccumulatesAsUnknown()
+    {
+        using var model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 26 * 26, 10));
+
+        var summary = ModelSummary.Create(model, 1, 1, 28, 28);
+
+        summary.MultiplyAccumulatesPerSample.Should().BeNull();
+        summary.UncountedLayers.Should().Equal("0 (Conv2d)");
+        summary.Layers.Select(l => string.Join("x", l.OutputShape!)).Should().Equal("1x10", "1x2x26x26", "1x1352", "1x10");
+        summary.ToString().Should().Contain("Mult-adds per sample: unknown (not counted: 0 (Conv2d))\n");
+    }
+
+    [TestCase(new long[0], TestName = "Create_EmptyShape_ThrowsArgumentException")]
+    [TestCase(new long[] { 0, 28, 28 }, TestName = "Create_ZeroBatch_ThrowsArgumentException")]
+    [TestCase(new long[] { 1, -28 }, TestName = "Create_NegativeDimension_ThrowsArgumentException")]
+    public void Create_InvalidShape_ThrowsArgumentException(long[] shape)
+    {
+        using var model = new NeuralNetwork();
+
+        var act = () => ModelSummary.Create(model, shape);
+
+        act.Should().Throw<ArgumentException>().WithMessage("Expected an input shape with a batch dimension first*");
+    }
+
+    [Test]
+    public void Create_NullArguments_ThrowArgumentNullException()
+    {
+        using var model = new NeuralNetwork();
+
+        var noModel = () => ModelSummary.Create(null!, 1, 28, 28);
+        var noShape = () => ModelSummary.Create(model, null!);
+
+        noModel.Should().Throw<ArgumentNullException>();
+        noShape.Should().Throw<ArgumentNullException>();
+    }
+
+    [Test]
+    public void Create_SucceedingAndFailing_LeavesNoLiveTensors()
+    {
+        using var model = new NeuralNetwork();
+        var before = SettledLiveTensors.Count();
+
+        for (var i = 0; i < 3; i++)
+        {
+            _ = ModelSummary.Create(model, 2, 28, 28);
+            var failing = () => ModelSummary.Create(model, 1, 28, 27);
+            failing.Should().Throw<ArgumentException>();
+        }
+
+        LiveTensors.Count.Should().Be(before);
+    }
+}

@@ -1,0 +1,269 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using NeuralNet.Torch.Native;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace NeuralNet.Torch.Inspection;
+
+/// <summary>
+/// A torchinfo-style summary of a model: every module with its output shape from a real forward pass, its parameter
+/// count and whether it is trainable, then the totals, the parameter memory and the multiply-accumulates per sample.
+/// </summary>
+/// <remarks>
+/// <para>For the document's model and input shape <c>[1, 28, 28]</c>: output <c>[1, 10]</c>, 669,706 parameters (all
+/// trainable), 2,678,824 bytes of float32 parameters, 668,672 multiply-accumulates per sample (784x512 + 512x512 +
+/// 512x10).</para>
+/// <para>Output shapes are recorded by forward hooks, which TorchSharp runs when a module is invoked with
+/// <c>call</c> (as <c>Sequential</c> invokes its children and as PyTorch's <c>module(x)</c> does). A child whose
+/// parent invokes <c>child.forward(x)</c> directly is not seen: its output shape is shown as <c>--</c>.</para>
+/// </remarks>
+public sealed class ModelSummary
+{
+    private ModelSummary(
+        IReadOnlyList<long> inputShape,
+        IReadOnlyList<long> outputShape,
+        IReadOnlyList<LayerSummary> layers,
+        long trainableParameters,
+        long totalParameters,
+        long parameterBytes,
+        long? multiplyAccumulatesPerSample,
+        IReadOnlyList<string> uncountedLayers)
+    {
+        InputShape = inputShape;
+        OutputShape = outputShape;
+        Layers = layers;
+        TrainableParameters = trainableParameters;
+        TotalParameters = totalParameters;
+        ParameterBytes = parameterBytes;
+        MultiplyAccumulatesPerSample = multiplyAccumulatesPerSample;
+        UncountedLayers = uncountedLayers;
+    }
+
+    /// <summary>The input shape the forward pass ran on, batch dimension first.</summary>
+    public IReadOnlyList<long> InputShape { get; }
+
+    /// <summary>The model's output shape.</summary>
+    public IReadOnlyList<long> OutputShape { get; }
+
+    /// <summary>Every module, the model first, then depth-first in registration order.</summary>
+    public IReadOnlyList<LayerSummary> Layers { get; }
+
+    /// <summary>The number of parameter elements (each shared parameter once).</summary>
+    public long TotalParameters { get; }
+
+    /// <summary>The parameter elements that require grad.</summary>
+    public long TrainableParameters { get; }
+
+    /// <summary>The parameter elements that do not require grad.</summary>
+    public long NonTrainableParameters => TotalParameters - TrainableParameters;
+
+    /// <summary>The memory the parameters take: elements times element size (4 bytes for float32).</summary>
+    public long ParameterBytes { get; }
+
+    /// <summary>Multiply-accumulates of one sample's forward pass (the batch's count divided by the batch size):
+    /// <c>in_features x out_features</c> per output row of each <c>Linear</c> call; modules without parameters count 0.
+    /// Null when a module with its own parameters could not be counted (see <see cref="UncountedLayers"/>).</summary>
+    public long? MultiplyAccumulatesPerSample { get; }
+
+    /// <summary>The modules that make <see cref="MultiplyAccumulatesPerSample"/> unknown: modules with their own
+    /// parameters that are not <c>Linear</c>, and <c>Linear</c> modules the hooks did not see run.</summary>
+    public IReadOnlyList<string> UncountedLayers { get; }
+
+    /// <summary>Summarises a model by running it once on random input of the given shape.</summary>
+    /// <param name="model">The model. It runs in eval mode under <c>no_grad</c>; the train/eval mode of every module
+    /// is restored afterwards, and the parameters are not changed.</param>
+    /// <param name="inputShape">The input shape, batch dimension first, e.g. <c>[1, 28, 28]</c>. The input is
+    /// uniform random in [0, 1), with the dtype and device of the model's first floating-point parameter (float32 on
+    /// the CPU when it has none).</param>
+    /// <returns>The summary. Every tensor made on the way is disposed, and the hooks are removed.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="inputShape"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="inputShape"/> is empty or has a dimension below 1; or the
+    /// shape does not fit the model: the message names the module that could not take its input and that input's
+    /// shape (libtorch's own error is the inner exception).</exception>
+    public static ModelSummary Create(nn.Module<Tensor, Tensor> model, params long[] inputShape)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputShape);
+        if (inputShape.Length == 0 || inputShape.Any(d => d < 1))
+        {
+            throw new ArgumentException(
+                $"Expected an input shape with a batch dimension first and every dimension at least 1, e.g. [1, 28, 28]; found {ShapeText(inputShape)}.",
+                nameof(inputShape));
+        }
+        TorchRuntime.EnsureInitialized();
+        var shape = (long[])inputShape.Clone();
+
+        var modules = new List<(string Name, string Key, int Depth, nn.Module Module)>();
+        Walk(model, "", "", 0, modules);
+
+        var outputShapes = new Dictionary<nn.Module, long[]>(ReferenceEqualityComparer.Instance);
+        var seenLinears = new HashSet<nn.Module>(ReferenceEqualityComparer.Instance);
+        var running = new Stack<(string Name, nn.Module Module, long[] InputShape)>();
+        var macs = 0L;
+        var removers = new List<Action>();
+        foreach (var (name, _, _, module) in modules)
+        {
+            if (module is not nn.Module<Tensor, Tensor> hookable)
+            {
+                continue;
+            }
+            removers.Add(hookable.register_forward_pre_hook((m, input) =>
+            {
+                running.Push((name, m, input.shape));
+                return null!; // null: the input is not replaced
+            }).remove);
+            removers.Add(hookable.register_forward_hook((m, input, output) =>
+            {
+                running.TryPop(out _);
+                outputShapes.TryAdd(m, output.shape);
+                if (m is Linear linear)
+                {
+                    macs += linear.in_features * output.numel();
+                    seenLinears.Add(m);
+                }
+                return null!; // null: the output is not replaced
+            }).remove);
+        }
+
+        long[] outputShape;
+        var wasTraining = modules.Select(m => m.Module.training).ToArray();
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            model.eval();
+            var reference = model.parameters().FirstOrDefault(p => p.is_floating_point());
+            var input = reference is null ? rand(shape) : rand(shape, reference.dtype, reference.device);
+            try
+            {
+                outputShape = model.call(input).shape;
+            }
+            catch (ExternalException e)
+            {
+                throw ShapeMismatch(shape, running.Count > 0 ? running.Peek() : ("", model, shape), e);
+            }
+        }
+        finally
+        {
+            foreach (var remove in removers)
+            {
+                remove();
+            }
+            // Parents first: train() also sets the children, whose own earlier mode is restored after.
+            for (var i = 0; i < modules.Count; i++)
+            {
+                modules[i].Module.train(wasTraining[i]);
+            }
+        }
+
+        var layers = new List<LayerSummary>();
+        var uncounted = new List<string>();
+        foreach (var (name, _, depth, module) in modules)
+        {
+            var parameters = module.parameters().Distinct<Parameter>(ReferenceEqualityComparer.Instance).ToList();
+            layers.Add(new LayerSummary(
+                name,
+                ModuleText.TypeName(module),
+                depth,
+                outputShapes.TryGetValue(module, out var output) ? output : null,
+                parameters.Sum(p => p.numel()),
+                parameters.Where(p => p.requires_grad).Sum(p => p.numel())));
+            var hasOwnParameters = module.parameters(recurse: false).Any();
+            if ((module is Linear && !seenLinears.Contains(module)) || (hasOwnParameters && module is not Linear))
+            {
+                uncounted.Add($"{DisplayName(name, module)} ({ModuleText.TypeName(module)})");
+            }
+        }
+        var all = model.parameters().Distinct<Parameter>(ReferenceEqualityComparer.Instance).ToList();
+        return new ModelSummary(
+            shape,
+            outputShape,
+            layers,
+            trainableParameters: all.Where(p => p.requires_grad).Sum(p => p.numel()),
+            totalParameters: all.Sum(p => p.numel()),
+            parameterBytes: all.Sum(p => p.numel() * p.element_size()),
+            multiplyAccumulatesPerSample: uncounted.Count == 0 ? macs / shape[0] : null,
+            uncounted);
+    }
+
+    /// <summary>The summary as a table, one row per module (indented by depth), then the totals.</summary>
+    /// <returns>The text, lines separated by <c>\n</c>, ending with a line break.</returns>
+    /// <remarks>Columns: <c>Layer (type)</c>, <c>Output Shape</c> (<c>--</c> when not seen), <c>Param #</c> (the
+    /// module's parameters with its children's), <c>Trainable</c> (<c>True</c>, <c>False</c>, <c>Partial</c>, or
+    /// <c>--</c> without parameters). Numbers use the invariant culture with thousands separators.</remarks>
+    public override string ToString()
+    {
+        var rows = Layers.Select(layer => (
+            Label: new string(' ', 2 * layer.Depth) + (layer.Depth == 0 ? layer.TypeName : $"{LastKey(layer.Name)} ({layer.TypeName})"),
+            Shape: layer.OutputShape is null ? "--" : ShapeText(layer.OutputShape),
+            Count: Number(layer.ParameterCount),
+            Trainable: layer.ParameterCount == 0 ? "--"
+                : layer.TrainableParameterCount == layer.ParameterCount ? "True"
+                : layer.TrainableParameterCount == 0 ? "False" : "Partial")).ToList();
+        const string LabelHeader = "Layer (type)", ShapeHeader = "Output Shape", CountHeader = "Param #", TrainableHeader = "Trainable";
+        var labelWidth = Math.Max(LabelHeader.Length, rows.Max(r => r.Label.Length)) + 2;
+        var shapeWidth = Math.Max(ShapeHeader.Length, rows.Max(r => r.Shape.Length)) + 2;
+        var countWidth = Math.Max(CountHeader.Length, rows.Max(r => r.Count.Length));
+        var rule = new string('=', labelWidth + shapeWidth + countWidth + 2 + TrainableHeader.Length);
+
+        var text = new StringBuilder();
+        text.Append(rule).Append('\n');
+        text.Append(LabelHeader.PadRight(labelWidth)).Append(ShapeHeader.PadRight(shapeWidth))
+            .Append(CountHeader.PadLeft(countWidth)).Append("  ").Append(TrainableHeader).Append('\n');
+        text.Append(rule).Append('\n');
+        foreach (var row in rows)
+        {
+            text.Append(row.Label.PadRight(labelWidth)).Append(row.Shape.PadRight(shapeWidth))
+                .Append(row.Count.PadLeft(countWidth)).Append("  ").Append(row.Trainable).Append('\n');
+        }
+        text.Append(rule).Append('\n');
+        text.Append("Total params: ").Append(Number(TotalParameters)).Append('\n');
+        text.Append("Trainable params: ").Append(Number(TrainableParameters)).Append('\n');
+        text.Append("Non-trainable params: ").Append(Number(NonTrainableParameters)).Append('\n');
+        text.Append("Params size: ").Append(Number(ParameterBytes)).Append(" bytes (")
+            .Append((ParameterBytes / 1e6).ToString("0.00", CultureInfo.InvariantCulture)).Append(" MB)\n");
+        text.Append("Input shape: ").Append(ShapeText(InputShape)).Append('\n');
+        text.Append("Output shape: ").Append(ShapeText(OutputShape)).Append('\n');
+        text.Append("Mult-adds per sample: ").Append(MultiplyAccumulatesPerSample is { } macs
+            ? Number(macs)
+            : "unknown (not counted: " + string.Join(", ", UncountedLayers) + ")").Append('\n');
+        text.Append(rule).Append('\n');
+        return text.ToString();
+    }
+
+    private static void Walk(nn.Module module, string name, string key, int depth, List<(string, string, int, nn.Module)> modules)
+    {
+        modules.Add((name, key, depth, module));
+        foreach (var (childKey, child) in module.named_children())
+        {
+            Walk(child, name.Length == 0 ? childKey : $"{name}.{childKey}", childKey, depth + 1, modules);
+        }
+    }
+
+    private static ArgumentException ShapeMismatch(long[] inputShape, (string Name, nn.Module Module, long[] InputShape) failing, Exception inner)
+    {
+        var (name, module, moduleInput) = failing;
+        var repr = ModuleText.Repr(module);
+        var description = repr.Contains('\n', StringComparison.Ordinal) ? ModuleText.TypeName(module) : repr;
+        var where = name.Length == 0 ? $"the model itself ({description})" : $"layer '{name}' ({description})";
+        var expectation = module is Linear linear
+            ? $"; Linear expects the last dimension to be in_features={linear.in_features}"
+            : "";
+        return new ArgumentException(
+            $"Input shape {ShapeText(inputShape)} does not fit the model: {where} could not take its input of shape " +
+            $"{ShapeText(moduleInput)}{expectation}.",
+            nameof(inputShape),
+            inner);
+    }
+
+    private static string DisplayName(string name, nn.Module module) => name.Length == 0 ? ModuleText.TypeName(module) : name;
+
+    private static string LastKey(string name) => name[(name.LastIndexOf('.') + 1)..];
+
+    private static string ShapeText(IEnumerable<long> shape) =>
+        "[" + string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
+
+    private static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}
