@@ -334,17 +334,16 @@ public sealed class PyTorchTextTensorTests
         using var leaf = rand(3, 20).requires_grad_();
         using var small = tensor(new long[] { 1, 2, 3 });
         using var scalar = tensor(1.5);
-        var before = SettledLiveTensors.Count();
 
-        for (var i = 0; i < 50; i++)
+        var added = LeakCheck.LiveTensorsAddedBy(() =>
         {
             _ = big.ToPyTorchString();
             _ = leaf.ToPyTorchString();
             _ = small.ToPyTorchString();
             _ = scalar.ToPyTorchString();
-        }
+        }, repetitions: 50);
 
-        LiveTensors.Count.Should().Be(before);
+        added.Should().Be(0);
     }
 
     [Test]
