@@ -13,8 +13,22 @@ public sealed class QuickStartTests
         exitCode.Should().Be(0, stderr);
         stderr.Should().BeEmpty();
         var lines = stdout.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
+        lines.Should().HaveCount(13);
         lines[0].Should().Be("Using cpu device");
-        lines[^1].Should().MatchRegex(@"^Predicted class: tensor\(\[[0-9]\]\)$");
+        string.Join('\n', lines[1..12]).Should().Be("""
+            NeuralNetwork(
+              (flatten): Flatten(start_dim=1, end_dim=-1)
+              (linear_relu_stack): Sequential(
+                (0): Linear(in_features=784, out_features=512, bias=True)
+                (1): ReLU()
+                (2): Linear(in_features=512, out_features=512, bias=True)
+                (3): ReLU()
+                (4): Linear(in_features=512, out_features=10, bias=True)
+                (5): ReLU()
+              )
+            )
+            """);
+        lines[12].Should().MatchRegex(@"^Predicted class: tensor\(\[[0-9]\]\)$");
     }
 
     [Test]
