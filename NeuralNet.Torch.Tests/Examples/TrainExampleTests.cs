@@ -1,0 +1,154 @@
+using System.Buffers.Binary;
+using System.Text.RegularExpressions;
+using NeuralNet.Torch.Tests.TestSupport;
+
+namespace NeuralNet.Torch.Tests.Examples;
+
+public sealed class TrainExampleTests
+{
+    private static readonly Dictionary<string, string?> Cpu = new() { [Devices.EnvironmentVariable] = "cpu" };
+    private static readonly string[] FashionClasses =
+        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+
+    private string _folder = null!;
+    private string _data = null!;
+    private SyntheticImages _test = null!;
+
+    [SetUp]
+    public void WriteData()
+    {
+        _folder = Directory.CreateTempSubdirectory("neuralnet-train-").FullName;
+        _data = Path.Combine(_folder, "data");
+        _test = SyntheticImages.Create(64, seed: 2);
+        IdxFiles.WriteDataset(_data, SyntheticImages.Create(256, seed: 1), _test);
+    }
+
+    [TearDown]
+    public void DeleteData() => Directory.Delete(_folder, recursive: true);
+
+    [Test]
+    public void Train_TinyDataTwoEpochs_PrintsTheTutorialsLinesAndWritesModelAndPlot()
+    {
+        var outDir = Path.Combine(_folder, "out");
+
+        var (exitCode, stdout, stderr) = ProcessRunner.RunExample("06-Train", "Train",
+            ["--data", _data, "--epochs", "2", "--out", outDir, "--seed", "1"], Cpu);
+
+        exitCode.Should().Be(0, stderr);
+        stderr.Should().BeEmpty();
+        var lines = Lines(stdout);
+        lines.Should().HaveCount(18);
+        lines[0].Should().Be("Using cpu device");
+        for (var e = 0; e < 2; e++)
+        {
+            var block = lines[(1 + 6 * e)..(7 + 6 * e)];
+            block[0].Should().Be($"Epoch {e + 1}");
+            block[1].Should().Be("-------------------------------");
+            block[2].Should().MatchRegex(@"^loss: \d\.\d{6}  \[   64/  256\]$");
+            block[3].Should().Be("Test Error: ");
+            block[4].Should().MatchRegex(@"^ Accuracy: \d{1,3}\.\d%, Avg loss: \d\.\d{6} $");
+            block[5].Should().BeEmpty();
+        }
+        lines[13].Should().Be("Done!");
+        var modelPath = Path.Combine(outDir, "model.dat");
+        lines[14].Should().Be($"Saved PyTorch Model State to {modelPath}");
+        var png = Path.Combine(outDir, "training.png");
+        lines[15].Should().Be($"plot written to {png}");
+        var match = Regex.Match(lines[16], "^Predicted: \"(.+)\", Actual: \"(.+)\"$");
+        match.Success.Should().BeTrue(lines[16]);
+        FashionClasses.Should().Contain(match.Groups[1].Value);
+        match.Groups[2].Value.Should().Be(FashionClasses[_test.Labels[0]]);
+        lines[17].Should().BeEmpty();
+
+        File.Exists(modelPath).Should().BeTrue();
+        var bytes = File.ReadAllBytes(png);
+        bytes.Take(8).Should().Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0d, 0x0a, 0x1a, 0x0a });
+        System.Text.Encoding.ASCII.GetString(bytes, 12, 4).Should().Be("IHDR");
+        BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)).Should().Be(800);
+        BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20)).Should().Be(500);
+
+        // The saved weights, evaluated on the same test files with the same batch size, give the last epoch's block.
+        var evaluation = ProcessRunner.RunExample("07-Evaluate", "Evaluate",
+            ["--weights", modelPath, "--images", Path.Combine(_data, "t10k-images-idx3-ubyte.gz"),
+             "--labels", Path.Combine(_data, "t10k-labels-idx1-ubyte.gz")], Cpu);
+        evaluation.ExitCode.Should().Be(0, evaluation.StandardError);
+        Lines(evaluation.StandardOutput).Should().Equal(lines[10], lines[11], lines[12], "");
+    }
+
+    [Test]
+    public void Train_NoDataFiles_PrintsOneErrorLineNamingTheMissingFile()
+    {
+        var empty = Directory.CreateDirectory(Path.Combine(_folder, "empty")).FullName;
+
+        var (exitCode, stdout, stderr) = ProcessRunner.RunExample("06-Train", "Train", ["--data", empty], Cpu);
+
+        exitCode.Should().Be(1);
+        stdout.Should().Be("Using cpu device" + Environment.NewLine);
+        Lines(stderr).Should().Equal(
+            $"error: FashionMNIST file train-images-idx3-ubyte not found: looked for train-images-idx3-ubyte and train-images-idx3-ubyte.gz " +
+            $"in '{empty}' and '{Path.Combine(empty, "FashionMNIST", "raw")}'. Download it with DownloadAsync (or --download).", "");
+    }
+
+    [Test]
+    public void Train_BadImagesFile_PrintsOneErrorLineNamingTheFile()
+    {
+        var images = Path.Combine(_data, "train-images-idx3-ubyte.gz");
+        File.WriteAllBytes(images, IdxFiles.Gzip(IdxFiles.Labels([1, 2, 3])));
+
+        var (exitCode, _, stderr) = ProcessRunner.RunExample("06-Train", "Train", ["--data", _data], Cpu);
+
+        exitCode.Should().Be(1);
+        Lines(stderr).Should().Equal(
+            $"error: Invalid IDX file '{images}': wrong magic number 0x00000801 (an IDX labels file); expected 0x00000803 " +
+            "(IDX images: unsigned bytes, 3 dimensions).", "");
+    }
+
+    [Test]
+    public void Train_DownloadFromAMirrorThatAnswers404_ReportsEachUrlInOneErrorLine()
+    {
+        using var server = new LoopbackHttpServer(_ => LoopbackHttpServer.NotFound());
+        var cache = Path.Combine(_folder, "cache");
+
+        var (exitCode, stdout, stderr) = ProcessRunner.RunExample("06-Train", "Train",
+            ["--data", cache, "--download", "--mirror", server.BaseUri.AbsoluteUri], Cpu);
+
+        exitCode.Should().Be(1);
+        var url = $"{server.BaseUri}train-images-idx3-ubyte.gz";
+        Lines(stdout).Should().Equal(
+            "Using cpu device",
+            $"Downloading {url} to {Path.Combine(cache, "train-images-idx3-ubyte.gz")}",
+            $"Failed to download (trying next): {url}: HTTP 404 (Not Found)",
+            "");
+        Lines(stderr).Should().Equal($"error: Could not download train-images-idx3-ubyte.gz: {url}: HTTP 404 (Not Found)", "");
+        Directory.GetFiles(cache).Should().BeEmpty();
+    }
+
+    [TestCase("--bogus", "unknown argument '--bogus'")]
+    [TestCase("--epochs", "--epochs needs a value")]
+    [TestCase("--epochs=3", "unknown argument '--epochs=3'")]
+    public void Train_BadArguments_PrintsOneErrorLineWithTheUsage(string argument, string message)
+    {
+        var (exitCode, stdout, stderr) = ProcessRunner.RunExample("06-Train", "Train", ["--data", _data, argument]);
+
+        exitCode.Should().Be(2);
+        stdout.Should().BeEmpty();
+        Lines(stderr).Should().Equal(
+            $"error: {message} (usage: Train --data DIR [--download] [--epochs N] [--out DIR] [--batch-size N] [--lr X] " +
+            "[--variant quickstart|documented] [--seed N] [--mirror URL])", "");
+    }
+
+    [TestCase("--epochs", "0", "--epochs expects a whole number of at least 1, found '0'")]
+    [TestCase("--lr", "-1", "--lr expects a positive number, found '-1'")]
+    [TestCase("--variant", "big", "--variant expects 'quickstart' or 'documented', found 'big'")]
+    [TestCase("--mirror", "ftp://x/", "--mirror expects an http(s) URL, found 'ftp://x/'")]
+    public void Train_BadOptionValue_PrintsOneErrorLine(string option, string value, string message)
+    {
+        var (exitCode, _, stderr) = ProcessRunner.RunExample("06-Train", "Train", ["--data", _data, option, value]);
+
+        exitCode.Should().Be(2);
+        stderr.Should().StartWith($"error: {message} (usage: ");
+        stderr.Should().NotContain("   at ");
+    }
+
+    private static string[] Lines(string text) => text.ReplaceLineEndings("\n").Split('\n');
+}
