@@ -189,6 +189,24 @@ public sealed class IdxDatasetSourceTests
     }
 
     [Test]
+    [Category("SharedFixtures")]
+    public void Load_RealMnistTestSplit_Is10000ScaledImagesStarting72104()
+    {
+        var folder = Path.GetDirectoryName(TestPaths.RequireSharedFixture("mnist/t10k-images-idx3-ubyte.gz"))!;
+        TestPaths.RequireSharedFixture("mnist/t10k-labels-idx1-ubyte.gz");
+
+        using var test = IdxDatasetSource.Mnist.Load(folder, DatasetSplit.Test);
+
+        test.Count.Should().Be(10_000);
+        test.Images.shape.Should().Equal(10_000, 1, 28, 28);
+        Enumerable.Range(0, 5).Select(i => test.GetLabel(i)).Should().Equal(7, 2, 1, 0, 4);
+        using var min = test.Images.min();
+        using var max = test.Images.max();
+        min.item<float>().Should().Be(0f);
+        max.item<float>().Should().Be(1f, "255 / 255");
+    }
+
+    [Test]
     public void Load_RawFilesInTorchvisionsLayout_AreFound()
     {
         var raw = Path.Combine(_folder, "Synthetic", "raw");
