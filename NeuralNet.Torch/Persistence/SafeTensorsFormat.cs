@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace NeuralNet.Torch.Persistence;
@@ -81,7 +81,7 @@ internal static class SafeTensorsFormat
             .ThenBy(x => x.Index)
             .ToList();
         using var json = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(json))
+        using (var writer = new Utf8JsonWriter(json, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             writer.WriteStartObject();
             writer.WriteStartObject(MetadataKey);

@@ -27,7 +27,8 @@ internal static class TorchSharpFormat
         // Each entry takes at least 3 bytes (name length, element type, rank): a larger count cannot be right.
         if (count > (stream.Length - stream.Position) / 3)
         {
-            throw new InvalidDataException($"it declares {count} entries, more than the file can hold");
+            throw new InvalidDataException(
+                $"it declares {count} entries, more than its {stream.Length - stream.Position} remaining bytes can hold (truncated)");
         }
         var names = new HashSet<string>(StringComparer.Ordinal);
         var result = new List<StateEntry>((int)count);
