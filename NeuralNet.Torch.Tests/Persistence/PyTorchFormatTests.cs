@@ -233,6 +233,9 @@ public sealed class PyTorchFormatTests
                 .Str("weight").Tensor("FloatStorage", "0", "cpu", 6, 1, [2, 3], [3, 1]).Op('u').Op('.').ToArray(),
             "reaches element 6 of a storage of 6").SetName("View past the storage");
         yield return new TestCaseData(new PickleBytes().Proto2().NewOrderedDict().Op('(')
+                .Str("weight").Tensor("FloatStorage", "0", "cpu", 6, 0, [1000, 1000], [0, 0]).Op('u').Op('.').ToArray(),
+            "is an overlapping view with more elements than its storage (6)").SetName("Expanded view larger than its storage");
+        yield return new TestCaseData(new PickleBytes().Proto2().NewOrderedDict().Op('(')
                 .Str("weight").Tensor("FloatStorage", "../../etc/passwd", "cpu", 6, 0, [2, 3], [3, 1]).Op('u').Op('.').ToArray(),
             "is not a plain record name").SetName("Storage key with a path");
         yield return new TestCaseData(new PickleBytes().Proto2().Str("storage").Raw(0x85).Op('Q').Op('.').ToArray(),
@@ -262,6 +265,25 @@ public sealed class PyTorchFormatTests
         var act = () => Checkpoint.Inspect(path);
 
         act.Should().Throw<CheckpointException>().WithMessage($"Cannot read checkpoint '{path}': it is a zip archive but not a torch.save file*");
+    }
+
+    [Test]
+    public void Load_CentralDirectoryClaimingAHugeRecord_IsRefusedBeforeAllocating()
+    {
+        var path = _folder.File("forged.pth");
+        PickleBytes.WriteZip(path, ("a/data.pkl", LinearPickle()), ("a/data/0", PickleBytes.Floats(Weight)),
+            ("a/data/1", PickleBytes.Floats(Bias)), ("a/version", "3\n"u8.ToArray()));
+        var bytes = File.ReadAllBytes(path);
+        // Central directory entry of a/data/0: signature PK\x01\x02, uncompressed size at offset 24.
+        var name = Encoding.ASCII.GetBytes("a/data/0");
+        var entry = Enumerable.Range(0, bytes.Length - 46).First(i =>
+            BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(i)) == 0x02014b50 && bytes.AsSpan(i + 46, name.Length).SequenceEqual(name));
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(entry + 24), 0x7FFF_FFF0);
+        File.WriteAllBytes(path, bytes);
+
+        var act = () => Checkpoint.Inspect(path);
+
+        act.Should().Throw<CheckpointException>().WithMessage("*record 'a/data/0' claims sizes the file cannot hold (truncated or corrupt)*");
     }
 
     [Test]

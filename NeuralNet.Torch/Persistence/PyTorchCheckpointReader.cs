@@ -35,11 +35,11 @@ internal static class PyTorchCheckpointReader
         }
         using (zip)
         {
-            return Read(zip);
+            return Read(zip, stream.Length);
         }
     }
 
-    private static List<StateEntry> Read(ZipArchive zip)
+    private static List<StateEntry> Read(ZipArchive zip, long fileLength)
     {
         var entries = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
         foreach (var entry in zip.Entries)
@@ -47,6 +47,12 @@ internal static class PyTorchCheckpointReader
             if (!entries.TryAdd(entry.FullName, entry))
             {
                 throw new InvalidDataException($"the zip archive has two records named '{entry.FullName}'");
+            }
+            // Sizes come from the central directory: check them against the file before trusting them with an
+            // allocation (deflate cannot expand more than about 1032:1; PyTorch stores records uncompressed).
+            if (entry.CompressedLength > fileLength || entry.Length > Math.Max(entry.CompressedLength, 1) * 1032)
+            {
+                throw new InvalidDataException($"record '{entry.FullName}' claims sizes the file cannot hold (truncated or corrupt)");
             }
         }
         var pickles = entries.Keys.Where(n => n.EndsWith("/data.pkl", StringComparison.Ordinal) && n.Count(c => c == '/') == 1).ToList();
@@ -168,6 +174,13 @@ internal static class PyTorchCheckpointReader
                 $"{StateEntry.ShapeText(tensor.Stride)}) reaches element {last} of a storage of {info.Numel}");
         }
 
+        if (StateEntry.Numel(tensor.Shape) > info.Numel)
+        {
+            // Only views that repeat elements (a stride of 0, overlapping strides) can be larger than their storage.
+            throw new InvalidDataException(
+                $"tensor '{name}' {StateEntry.ShapeText(tensor.Shape)} is an overlapping view with more elements than its storage " +
+                $"({info.Numel}), which is not supported");
+        }
         var result = new byte[size];
         if (IsContiguous(tensor.Shape, tensor.Stride))
         {
