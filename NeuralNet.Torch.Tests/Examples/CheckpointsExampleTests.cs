@@ -123,6 +123,20 @@ public sealed class CheckpointsExampleTests
     }
 
     [Test]
+    public void Checkpoints_ConvertToAnUnknownExtension_SaysWhichExtensionsWorkBeforeReadingAnything()
+    {
+        var output = _folder.File("model.onnx");
+
+        var (exitCode, stdout, stderr) = Run(_folder.File("not-even-read.pth"), "--convert", output);
+
+        exitCode.Should().Be(1);
+        stdout.Should().BeEmpty();
+        stderr.Should().Be(
+            $"error: Cannot choose a checkpoint format for '{output}' from its extension '.onnx': use .pt, .pth or .bin (PyTorch), " +
+            $".safetensors, or .dat (TorchSharp), or pass a CheckpointFormat.{Environment.NewLine}");
+    }
+
+    [Test]
     public void Checkpoints_NoFile_PrintsUsageAndExitsWith2()
     {
         var (exitCode, _, stderr) = Run();

@@ -48,6 +48,8 @@ if (file is null)
 
 try
 {
+    // Refuse an output name without a known extension before any work is done.
+    CheckpointFormat? outputFormat = convertTo is null ? null : Checkpoint.FormatFromExtension(convertTo);
     var info = Checkpoint.Inspect(file);
     Console.WriteLine($"{info.FilePath}: {info.Format} checkpoint, {info.Tensors.Count} tensors");
     var width = info.Tensors.Select(t => t.Name.Length).DefaultIfEmpty(0).Max();
@@ -61,13 +63,17 @@ try
 
     if (convertTo is not null)
     {
-        var format = Checkpoint.FormatFromExtension(convertTo);
-        model.SaveCheckpoint(convertTo, format);
-        Console.WriteLine($"Wrote {Path.GetFullPath(convertTo)} ({format})");
+        model.SaveCheckpoint(convertTo, outputFormat);
+        Console.WriteLine($"Wrote {Path.GetFullPath(convertTo)} ({outputFormat})");
     }
     return 0;
 }
-catch (Exception e) when (e is CheckpointException or ArgumentException or InvalidOperationException)
+catch (ArgumentException e)
+{
+    // ArgumentException appends " (Parameter 'path')": the user needs only the sentence.
+    return Fail(e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal), 1);
+}
+catch (Exception e) when (e is CheckpointException or InvalidOperationException)
 {
     return Fail(e.Message, 1);
 }
