@@ -1,4 +1,8 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NeuralNet.Torch.Inspection;
+using NeuralNet.Torch.Persistence;
 using NeuralNet.Torch.Prediction;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -28,6 +32,7 @@ public sealed class Predictor : IDisposable
 {
     private readonly NeuralNetwork _model;
     private readonly PredictorOptions _options;
+    private readonly ILogger _logger;
     private readonly ConcurrentQueue<Request> _queue = new();
     private readonly SemaphoreSlim _available = new(0);
     private readonly CancellationTokenSource _stopping = new();
@@ -42,17 +47,21 @@ public sealed class Predictor : IDisposable
     /// <see cref="PredictorOptions.Variant"/> are not used here: the model is given.</param>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    /// <param name="logger">Where failures of a forward pass are logged; null for none.</param>
     /// <exception cref="InvalidOperationException">The configured device is not available.</exception>
-    public Predictor(NeuralNetwork model, PredictorOptions? options = null)
+    public Predictor(NeuralNetwork model, PredictorOptions? options = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         _options = options ?? new PredictorOptions();
+        _logger = logger ?? NullLogger.Instance;
         var problems = _options.Validate().Where(p => !p.StartsWith("WeightsPath", StringComparison.Ordinal)).ToList();
         if (problems.Count > 0)
         {
             throw new ArgumentException("Invalid predictor options: " + string.Join(" ", problems), nameof(options));
         }
         Device = Devices.Resolve(_options.Device);
+        ModelText = model.ToPyTorchString();
+        ParameterCount = model.parameters().Sum(p => p.numel());
         _model = model;
         _model.to(Device);
         _model.eval();
@@ -60,8 +69,58 @@ public sealed class Predictor : IDisposable
         _worker.Start();
     }
 
+    /// <summary>Builds the model of <see cref="PredictorOptions.Variant"/>, loads <see cref="PredictorOptions.WeightsPath"/>
+    /// into it strictly (any format <see cref="Checkpoint"/> reads) or keeps its random initialisation when that is
+    /// null, and returns a predictor that owns it.</summary>
+    /// <param name="options">The settings.</param>
+    /// <param name="logger">Logs what was loaded, on which device, and failures; null for none.</param>
+    /// <returns>The predictor.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    /// <exception cref="CheckpointException">The weights file could not be read or does not fit the model.</exception>
+    /// <exception cref="InvalidOperationException">The configured device is not available.</exception>
+    public static Predictor Create(PredictorOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        logger ??= NullLogger.Instance;
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("Invalid predictor options: " + string.Join(" ", problems), nameof(options));
+        }
+        var model = new NeuralNetwork(options.Variant);
+        try
+        {
+            if (options.WeightsPath is null)
+            {
+                logger.LogWarning("No weights configured: serving the randomly initialised {Variant} model.", options.Variant);
+            }
+            else
+            {
+                model.LoadCheckpoint(options.WeightsPath);
+                logger.LogInformation("Loaded {Variant} weights from {WeightsPath}.", options.Variant, options.WeightsPath);
+            }
+            var predictor = new Predictor(model, options, logger);
+            logger.LogInformation("Predictor ready on {Device} (batches of up to {MaxBatchSize}, waiting up to {MaxBatchWait} ms).",
+                Devices.Describe(predictor.Device), options.MaxBatchSize, options.MaxBatchWait.TotalMilliseconds);
+            return predictor;
+        }
+        catch (Exception e)
+        {
+            model.Dispose();
+            logger.LogError(e, "Could not load the model: {Message}", e.Message);
+            throw;
+        }
+    }
+
     /// <summary>The device the model runs on.</summary>
     public Device Device { get; }
+
+    /// <summary>The model's structure as PyTorch prints it (<c>print(model)</c>).</summary>
+    public string ModelText { get; }
+
+    /// <summary>The number of parameters (669,706 for either variant).</summary>
+    public long ParameterCount { get; }
 
     /// <summary>The model's variant.</summary>
     public NeuralNetworkVariant Variant => _model.Variant;
@@ -260,6 +319,7 @@ public sealed class Predictor : IDisposable
         }
         catch (Exception e)
         {
+            _logger.LogError(e, "A forward pass of {Count} request(s) failed: {Message}", batch.Count, e.Message);
             foreach (var request in batch)
             {
                 request.Fail(e);
