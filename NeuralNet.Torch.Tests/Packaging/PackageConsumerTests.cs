@@ -24,7 +24,8 @@ public sealed class PackageConsumerTests
 
             Dotnet(TestPaths.RepositoryRoot, "pack", Path.Combine("NeuralNet.Torch", "NeuralNet.Torch.csproj"),
                 "--no-build", "-c", ProcessRunner.Configuration, "-o", feed, $"-p:PackageVersion={version}");
-            File.Exists(Path.Combine(feed, $"NeuralNet.Torch.{version}.nupkg")).Should().BeTrue();
+            ShouldHoldTheLibraryItsDocsAndTheBuildStep(Path.Combine(feed, $"NeuralNet.Torch.{version}.nupkg"));
+            File.Exists(Path.Combine(feed, $"NeuralNet.Torch.{version}.snupkg")).Should().BeTrue("a symbols package is produced");
 
             // The app lives outside the repository (no Directory.Build.* applies). Packages restore into a private
             // folder so a test version never lands in the machine's NuGet cache; TorchSharp comes from that cache.
@@ -68,6 +69,28 @@ public sealed class PackageConsumerTests
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    private static void ShouldHoldTheLibraryItsDocsAndTheBuildStep(string package)
+    {
+        using var zip = System.IO.Compression.ZipFile.OpenRead(package);
+        zip.Entries.Select(e => e.FullName).Should().Contain([
+            "lib/net10.0/NeuralNet.Torch.dll",
+            "lib/net10.0/NeuralNet.Torch.xml",
+            "README.md",
+            "buildTransitive/NeuralNet.Torch.targets",
+            "buildTransitive/MarkElfVersionsWeak.cs",
+        ]);
+        using var reader = new StreamReader(zip.GetEntry("NeuralNet.Torch.nuspec")!.Open());
+        var nuspec = System.Xml.Linq.XDocument.Parse(reader.ReadToEnd());
+        var ns = nuspec.Root!.GetDefaultNamespace();
+        var metadata = nuspec.Root.Element(ns + "metadata")!;
+        metadata.Element(ns + "license")!.Value.Should().Be("MIT");
+        metadata.Element(ns + "readme")!.Value.Should().Be("README.md");
+        var dependencies = metadata.Descendants(ns + "dependency").Select(d => d.Attribute("id")!.Value).ToArray();
+        dependencies.Should().Contain("TorchSharp", "the library needs the managed bindings");
+        dependencies.Should().NotContain(d => d.StartsWith("TorchSharp-", StringComparison.Ordinal) || d.StartsWith("libtorch", StringComparison.Ordinal),
+            "the application, not the library, chooses the libtorch backend");
     }
 
     private static string ReadmeProgramSnippet()
