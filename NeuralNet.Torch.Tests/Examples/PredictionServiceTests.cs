@@ -16,15 +16,15 @@ public sealed class PredictionServiceTests
 {
     private Process? _service;
     private HttpClient _http = null!;
-    private string _folder = "";
+    private TempFolder _temp = null!;
     private string _weights = "";
     private readonly StringBuilder _log = new();
 
     [OneTimeSetUp]
     public void Start()
     {
-        _folder = Directory.CreateTempSubdirectory("neuralnet-service-").FullName;
-        _weights = Path.Combine(_folder, "model.safetensors");
+        _temp = new TempFolder();
+        _weights = _temp.File("model.safetensors");
         torch.manual_seed(17);
         using (var model = new NeuralNetwork(NeuralNetworkVariant.Quickstart))
         {
@@ -45,7 +45,7 @@ public sealed class PredictionServiceTests
             _service.WaitForExit();
             _service.Dispose();
         }
-        Directory.Delete(_folder, recursive: true);
+        _temp.Dispose();
     }
 
     [Test]
@@ -181,7 +181,7 @@ public sealed class PredictionServiceTests
     [Test]
     public void Start_WithAWeightsFileThatDoesNotFit_StopsWithTheReason()
     {
-        var wrong = Path.Combine(_folder, "not-a-model.pth");
+        var wrong = _temp.File("not-a-model.pth");
         File.WriteAllText(wrong, "garbage");
         var dll = ExampleDll();
 

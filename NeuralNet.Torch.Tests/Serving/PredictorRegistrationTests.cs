@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using NeuralNet.Torch.Persistence;
 using NeuralNet.Torch.Serving;
 using TorchSharp;
+using NeuralNet.Torch.Tests.TestSupport;
 
 namespace NeuralNet.Torch.Tests.Serving;
 
@@ -14,43 +15,37 @@ public sealed class PredictorRegistrationTests
     [Test]
     public async Task AddNeuralNetPredictor_WithWeights_LoadsThemLogsAndReportsHealthy()
     {
-        var folder = Directory.CreateTempSubdirectory("neuralnet-di-").FullName;
-        try
+        using var temp = new TempFolder();
+        var folder = temp.Path;
+        var weights = Path.Combine(folder, "model.pth");
+        torch.manual_seed(21);
+        using (var trained = new NeuralNetwork(NeuralNetworkVariant.Quickstart))
         {
-            var weights = Path.Combine(folder, "model.pth");
-            torch.manual_seed(21);
-            using (var trained = new NeuralNetwork(NeuralNetworkVariant.Quickstart))
-            {
-                trained.SaveCheckpoint(weights);
-            }
-            var logs = new ListLoggerProvider();
-            var builder = Host.CreateApplicationBuilder();
-            builder.Logging.ClearProviders().AddProvider(logs);
-            builder.Services.AddNeuralNetPredictor(o =>
-            {
-                o.WeightsPath = weights;
-                o.Variant = NeuralNetworkVariant.Quickstart;
-                o.Device = "cpu";
-            });
-            builder.Services.AddHealthChecks().AddCheck<PredictorHealthCheck>("model");
-            using var host = builder.Build();
-            await host.StartAsync();
-
-            var predictor = host.Services.GetRequiredService<Predictor>();
-            var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
-            await host.StopAsync();
-
-            predictor.Variant.Should().Be(NeuralNetworkVariant.Quickstart);
-            report.Status.Should().Be(HealthStatus.Healthy);
-            report.Entries["model"].Description.Should().Be("The model is loaded and a test forward pass works.");
-            report.Entries["model"].Data["device"].Should().Be("cpu");
-            logs.Messages.Should().Contain($"Loaded Quickstart weights from {weights}.");
-            logs.Messages.Should().Contain(m => m.StartsWith("Predictor ready on cpu", StringComparison.Ordinal));
+            trained.SaveCheckpoint(weights);
         }
-        finally
+        var logs = new ListLoggerProvider();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders().AddProvider(logs);
+        builder.Services.AddNeuralNetPredictor(o =>
         {
-            Directory.Delete(folder, recursive: true);
-        }
+            o.WeightsPath = weights;
+            o.Variant = NeuralNetworkVariant.Quickstart;
+            o.Device = "cpu";
+        });
+        builder.Services.AddHealthChecks().AddCheck<PredictorHealthCheck>("model");
+        using var host = builder.Build();
+        await host.StartAsync();
+
+        var predictor = host.Services.GetRequiredService<Predictor>();
+        var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        await host.StopAsync();
+
+        predictor.Variant.Should().Be(NeuralNetworkVariant.Quickstart);
+        report.Status.Should().Be(HealthStatus.Healthy);
+        report.Entries["model"].Description.Should().Be("The model is loaded and a test forward pass works.");
+        report.Entries["model"].Data["device"].Should().Be("cpu");
+        logs.Messages.Should().Contain($"Loaded Quickstart weights from {weights}.");
+        logs.Messages.Should().Contain(m => m.StartsWith("Predictor ready on cpu", StringComparison.Ordinal));
     }
 
     [Test]
@@ -74,28 +69,22 @@ public sealed class PredictorRegistrationTests
     [Test]
     public async Task HealthCheck_WeightsThatDoNotFit_IsUnhealthyWithTheReason_AndTheFailureIsLogged()
     {
-        var folder = Directory.CreateTempSubdirectory("neuralnet-di-").FullName;
-        try
-        {
-            var weights = Path.Combine(folder, "model.pth");
-            File.WriteAllText(weights, "not a checkpoint");
-            var logs = new ListLoggerProvider();
-            var services = new ServiceCollection();
-            services.AddLogging(l => l.AddProvider(logs));
-            services.AddNeuralNetPredictor(o => { o.WeightsPath = weights; o.Device = "cpu"; });
-            services.AddHealthChecks().AddCheck<PredictorHealthCheck>("model");
-            await using var provider = services.BuildServiceProvider();
+        using var temp = new TempFolder();
+        var folder = temp.Path;
+        var weights = Path.Combine(folder, "model.pth");
+        File.WriteAllText(weights, "not a checkpoint");
+        var logs = new ListLoggerProvider();
+        var services = new ServiceCollection();
+        services.AddLogging(l => l.AddProvider(logs));
+        services.AddNeuralNetPredictor(o => { o.WeightsPath = weights; o.Device = "cpu"; });
+        services.AddHealthChecks().AddCheck<PredictorHealthCheck>("model");
+        await using var provider = services.BuildServiceProvider();
 
-            var report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        var report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync();
 
-            report.Status.Should().Be(HealthStatus.Unhealthy);
-            report.Entries["model"].Description.Should().StartWith("The model could not be loaded: ").And.Contain(weights);
-            logs.Messages.Should().Contain(m => m.StartsWith("Could not load the model: ", StringComparison.Ordinal));
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        report.Status.Should().Be(HealthStatus.Unhealthy);
+        report.Entries["model"].Description.Should().StartWith("The model could not be loaded: ").And.Contain(weights);
+        logs.Messages.Should().Contain(m => m.StartsWith("Could not load the model: ", StringComparison.Ordinal));
     }
 
     [Test]
