@@ -6,13 +6,13 @@ namespace NeuralNet.Torch.Tests.Native;
 public sealed class ElfVersionPatcherTests
 {
     private static readonly string[] Glibcxx332 = ["GLIBCXX_3.4.32"];
-    private string _folder = "";
+    private TempFolder _temp = null!;
 
     [SetUp]
-    public void CreateFolder() => _folder = Directory.CreateTempSubdirectory("neuralnet-elf-").FullName;
+    public void CreateFolder() => _temp = new TempFolder();
 
     [TearDown]
-    public void DeleteFolder() => Directory.Delete(_folder, recursive: true);
+    public void DeleteFolder() => _temp.Dispose();
 
     [Test]
     public void Patch_RealLibTorchSharp_SetsOnlyTheWeakBitOfGlibcxx3432()
@@ -133,9 +133,9 @@ public sealed class ElfVersionPatcherTests
         // MSBuild can hard-link copy-local files to the NuGet cache (CreateHardLinksForCopyLocalIfPossible):
         // writing through such a link would modify the cache.
         Assume.That(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "uses ln(1) to make a hard link");
-        var original = Path.Combine(_folder, "cache.so");
+        var original = _temp.File("cache.so");
         File.WriteAllBytes(original, ElfImageBuilder.Build("libstdc++.so.6", ("GLIBCXX_3.4.32", 0)));
-        var copy = Path.Combine(_folder, "output.so");
+        var copy = _temp.File("output.so");
         using (var ln = System.Diagnostics.Process.Start("ln", [original, copy]))
         {
             ln.WaitForExit();
@@ -147,7 +147,7 @@ public sealed class ElfVersionPatcherTests
         ElfVersionPatcher.PatchFile(copy, Glibcxx332).Should().Be(ElfPatchOutcome.AlreadyWeak);
 
         File.ReadAllBytes(original).Should().Equal(before);
-        Directory.GetFiles(_folder).Select(Path.GetFileName).Should().BeEquivalentTo("cache.so", "output.so");
+        Directory.GetFiles(_temp.Path).Select(Path.GetFileName).Should().BeEquivalentTo("cache.so", "output.so");
         var offset = ElfVersionPatcher.FindVernauxFlagOffsets(before, Glibcxx332)!.Single();
         File.ReadAllBytes(copy)[offset].Should().Be((byte)ElfVersionPatcher.VerFlagWeak);
     }
@@ -155,9 +155,9 @@ public sealed class ElfVersionPatcherTests
     [Test]
     public void PatchFile_ThroughASymbolicLink_ReplacesTheLinkNotItsTarget()
     {
-        var target = Path.Combine(_folder, "cache.so");
+        var target = _temp.File("cache.so");
         File.WriteAllBytes(target, ElfImageBuilder.Build("libstdc++.so.6", ("GLIBCXX_3.4.32", 0)));
-        var link = Path.Combine(_folder, "output.so");
+        var link = _temp.File("output.so");
         File.CreateSymbolicLink(link, target);
         var before = File.ReadAllBytes(target);
 

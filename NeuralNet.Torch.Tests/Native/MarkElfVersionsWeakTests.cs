@@ -2,6 +2,7 @@ using System.Collections;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 using NeuralNet.Torch.Build;
+using NeuralNet.Torch.Tests.TestSupport;
 
 namespace NeuralNet.Torch.Tests.Native;
 
@@ -10,32 +11,26 @@ public sealed class MarkElfVersionsWeakTests
     [Test]
     public void Execute_MixedFiles_PatchesTheElf_WarnsOnNonElf_SkipsMissing()
     {
-        var folder = Directory.CreateTempSubdirectory("neuralnet-task-").FullName;
-        try
+        using var temp = new TempFolder();
+        var folder = temp.Path;
+        var elf = Path.Combine(folder, "libLibTorchSharp.so");
+        File.WriteAllBytes(elf, ElfImageBuilder.Build("libstdc++.so.6", ("GLIBCXX_3.4.32", 0)));
+        var text = Path.Combine(folder, "notes.so");
+        File.WriteAllText(text, "plain text, not a shared library");
+        var engine = new RecordingBuildEngine();
+        var task = new MarkElfVersionsWeak
         {
-            var elf = Path.Combine(folder, "libLibTorchSharp.so");
-            File.WriteAllBytes(elf, ElfImageBuilder.Build("libstdc++.so.6", ("GLIBCXX_3.4.32", 0)));
-            var text = Path.Combine(folder, "notes.so");
-            File.WriteAllText(text, "plain text, not a shared library");
-            var engine = new RecordingBuildEngine();
-            var task = new MarkElfVersionsWeak
-            {
-                BuildEngine = engine,
-                Files = [new TaskItem(elf), new TaskItem(text), new TaskItem(Path.Combine(folder, "missing.so"))],
-                Versions = ["GLIBCXX_3.4.32"],
-            };
+            BuildEngine = engine,
+            Files = [new TaskItem(elf), new TaskItem(text), new TaskItem(Path.Combine(folder, "missing.so"))],
+            Versions = ["GLIBCXX_3.4.32"],
+        };
 
-            task.Execute().Should().BeTrue();
+        task.Execute().Should().BeTrue();
 
-            ElfVersionPatcher.Patch(File.ReadAllBytes(elf), ["GLIBCXX_3.4.32"]).Should().Be(ElfPatchOutcome.AlreadyWeak);
-            File.ReadAllText(text).Should().Be("plain text, not a shared library");
-            engine.Warnings.Should().ContainSingle().Which.Should().Contain("notes.so").And.Contain("not a 64-bit little-endian ELF");
-            engine.Errors.Should().BeEmpty();
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        ElfVersionPatcher.Patch(File.ReadAllBytes(elf), ["GLIBCXX_3.4.32"]).Should().Be(ElfPatchOutcome.AlreadyWeak);
+        File.ReadAllText(text).Should().Be("plain text, not a shared library");
+        engine.Warnings.Should().ContainSingle().Which.Should().Contain("notes.so").And.Contain("not a 64-bit little-endian ELF");
+        engine.Errors.Should().BeEmpty();
     }
 
     private sealed class RecordingBuildEngine : IBuildEngine

@@ -1,0 +1,161 @@
+using NeuralNet.Torch.Persistence;
+using NeuralNet.Torch.Tests.Persistence;
+using NeuralNet.Torch.Tests.TestSupport;
+using static TorchSharp.torch;
+
+namespace NeuralNet.Torch.Tests.Examples;
+
+/// <summary>Runs the built 05-Checkpoints example (the CLI) and checks what it prints.</summary>
+public sealed class CheckpointsExampleTests
+{
+    private static readonly string[] TensorLines =
+    [
+        "  linear_relu_stack.0.weight  float32   [512, 784]",
+        "  linear_relu_stack.0.bias    float32   [512]",
+        "  linear_relu_stack.2.weight  float32   [512, 512]",
+        "  linear_relu_stack.2.bias    float32   [512]",
+        "  linear_relu_stack.4.weight  float32   [10, 512]",
+        "  linear_relu_stack.4.bias    float32   [10]",
+    ];
+
+    private TempFolder _folder = null!;
+
+    [SetUp]
+    public void CreateFolder() => _folder = new TempFolder();
+
+    [TearDown]
+    public void DeleteFolder() => _folder.Dispose();
+
+    [Test]
+    public void Checkpoints_PthTheTestWrote_ListsTheTensorsAndLoadsThemStrictly()
+    {
+        var path = SaveModel("model.pth");
+
+        var (exitCode, stdout, stderr) = Run(path, "--variant", "documented");
+
+        exitCode.Should().Be(0, stderr);
+        stderr.Should().BeEmpty();
+        Lines(stdout).Should().Equal([$"{path}: PyTorch checkpoint, 6 tensors", .. TensorLines, "<All keys matched successfully>"]);
+    }
+
+    [Test]
+    public void Checkpoints_Convert_WritesTheFormatOfTheOutputsExtension()
+    {
+        var path = SaveModel("model.dat");
+        var output = _folder.File("converted.safetensors");
+
+        var (exitCode, stdout, stderr) = Run(path, "--convert", output);
+
+        exitCode.Should().Be(0, stderr);
+        Lines(stdout).Should().Equal(
+            [$"{path}: TorchSharp checkpoint, 6 tensors", .. TensorLines, "<All keys matched successfully>", $"Wrote {output} (SafeTensors)"]);
+        Checkpoint.DetectFormat(output).Should().Be(CheckpointFormat.SafeTensors);
+        using var original = new NeuralNetwork(NeuralNetworkVariant.Quickstart);
+        original.LoadCheckpoint(path);
+        using var converted = new NeuralNetwork(NeuralNetworkVariant.Quickstart);
+        converted.LoadCheckpoint(output);
+        converted.state_dict()["linear_relu_stack.4.weight"].data<float>().ToArray()
+            .Should().Equal(original.state_dict()["linear_relu_stack.4.weight"].data<float>().ToArray());
+    }
+
+    [Test]
+    [Category("SharedFixtures")]
+    public void Checkpoints_RealPyTorchFileSavedOnMps_LoadsStrictly()
+    {
+        var path = TestPaths.RequireSharedFixture("pytorch/1RaghavM__PyTorch__model.pth");
+
+        var (exitCode, stdout, stderr) = Run(path);
+
+        exitCode.Should().Be(0, stderr);
+        Lines(stdout).Should().Equal([$"{path}: PyTorch checkpoint, 6 tensors", .. TensorLines, "<All keys matched successfully>"]);
+    }
+
+    [Test]
+    public void Checkpoints_FileWithMissingAndMisshapenKeys_PrintsOneErrorLineNamingThem()
+    {
+        List<StateEntry> entries;
+        manual_seed(31);
+        using (var model = new NeuralNetwork(NeuralNetworkVariant.Quickstart))
+        {
+            entries = StateDictTransfer.Snapshot(model);
+        }
+        entries[0] = entries[0] with { Shape = [784, 512] };
+        entries.RemoveAt(5);
+        var path = _folder.File("bad.safetensors");
+        using (var file = File.Create(path))
+        {
+            SafeTensorsFormat.Write(file, entries);
+        }
+
+        var (exitCode, _, stderr) = Run(path);
+
+        exitCode.Should().Be(1);
+        stderr.Should().Be(
+            $"error: Cannot load checkpoint '{path}' into NeuralNetwork: missing keys: linear_relu_stack.4.bias; " +
+            $"linear_relu_stack.0.weight: expected [512, 784], found [784, 512]. Nothing was changed.{Environment.NewLine}");
+    }
+
+    [Test]
+    public void Checkpoints_PickleAskingForPosixSystem_PrintsTheRefusedGlobal()
+    {
+        var path = _folder.File("evil.pth");
+        var marker = _folder.File("pwned");
+        var pickle = new PickleBytes().Proto2().Global("posix", "system").Str($"touch {marker}").Raw(0x85).Op('R').Op('.').ToArray();
+        PickleBytes.WriteZip(path, ("evil/data.pkl", pickle), ("evil/version", "3\n"u8.ToArray()));
+
+        var (exitCode, stdout, stderr) = Run(path);
+
+        exitCode.Should().Be(1);
+        stdout.Should().BeEmpty();
+        Lines(stderr).Should().ContainSingle().Which.Should().StartWith($"error: Cannot read checkpoint '{path}': evil/data.pkl asks for the Python global 'posix.system'");
+        File.Exists(marker).Should().BeFalse();
+    }
+
+    [Test]
+    public void Checkpoints_MissingFile_PrintsTheFileWithoutAStackTrace()
+    {
+        var path = _folder.File("nope.pth");
+
+        var (exitCode, _, stderr) = Run(path);
+
+        exitCode.Should().Be(1);
+        stderr.Should().Be($"error: Cannot read checkpoint '{path}': the file does not exist.{Environment.NewLine}");
+    }
+
+    [Test]
+    public void Checkpoints_ConvertToAnUnknownExtension_SaysWhichExtensionsWorkBeforeReadingAnything()
+    {
+        var output = _folder.File("model.onnx");
+
+        var (exitCode, stdout, stderr) = Run(_folder.File("not-even-read.pth"), "--convert", output);
+
+        exitCode.Should().Be(1);
+        stdout.Should().BeEmpty();
+        stderr.Should().Be(
+            $"error: Cannot choose a checkpoint format for '{output}' from its extension '.onnx': use .pt, .pth or .bin (PyTorch), " +
+            $".safetensors, or .dat (TorchSharp), or pass a CheckpointFormat.{Environment.NewLine}");
+    }
+
+    [Test]
+    public void Checkpoints_NoFile_PrintsUsageAndExitsWith2()
+    {
+        var (exitCode, _, stderr) = Run();
+
+        exitCode.Should().Be(2);
+        stderr.Should().StartWith("error: no checkpoint file given (usage: Checkpoints FILE [--variant documented|quickstart] [--convert ");
+    }
+
+    private string SaveModel(string name)
+    {
+        var path = _folder.File(name);
+        manual_seed(30);
+        using var model = new NeuralNetwork(NeuralNetworkVariant.Quickstart);
+        model.SaveCheckpoint(path);
+        return path;
+    }
+
+    private static (int ExitCode, string StandardOutput, string StandardError) Run(params string[] arguments) =>
+        ProcessRunner.RunExample("05-Checkpoints", "Checkpoints", arguments);
+
+    private static string[] Lines(string text) => text.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
+}

@@ -1,0 +1,129 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NeuralNet.Torch.Persistence;
+using NeuralNet.Torch.Serving;
+using TorchSharp;
+using NeuralNet.Torch.Tests.TestSupport;
+
+namespace NeuralNet.Torch.Tests.Serving;
+
+public sealed class PredictorRegistrationTests
+{
+    [Test]
+    public async Task AddNeuralNetPredictor_WithWeights_LoadsThemLogsAndReportsHealthy()
+    {
+        using var temp = new TempFolder();
+        var folder = temp.Path;
+        var weights = Path.Combine(folder, "model.pth");
+        torch.manual_seed(21);
+        using (var trained = new NeuralNetwork(NeuralNetworkVariant.Quickstart))
+        {
+            trained.SaveCheckpoint(weights);
+        }
+        var logs = new ListLoggerProvider();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders().AddProvider(logs);
+        builder.Services.AddNeuralNetPredictor(o =>
+        {
+            o.WeightsPath = weights;
+            o.Variant = NeuralNetworkVariant.Quickstart;
+            o.Device = "cpu";
+        });
+        builder.Services.AddHealthChecks().AddCheck<PredictorHealthCheck>("model");
+        using var host = builder.Build();
+        await host.StartAsync();
+
+        var predictor = host.Services.GetRequiredService<Predictor>();
+        var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        await host.StopAsync();
+
+        predictor.Variant.Should().Be(NeuralNetworkVariant.Quickstart);
+        report.Status.Should().Be(HealthStatus.Healthy);
+        report.Entries["model"].Description.Should().Be("The model is loaded and a test forward pass works.");
+        report.Entries["model"].Data["device"].Should().Be("cpu");
+        logs.Messages.Should().Contain($"Loaded Quickstart weights from {weights}.");
+        logs.Messages.Should().Contain(m => m.StartsWith("Predictor ready on cpu", StringComparison.Ordinal));
+    }
+
+    [Test]
+    public async Task AddNeuralNetPredictor_InvalidOptions_FailStartUpListingEachProblem()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddNeuralNetPredictor(o =>
+        {
+            o.MaxBatchSize = 0;
+            o.WeightsPath = "/no/such/model.pth";
+        });
+        using var host = builder.Build();
+
+        var start = () => host.StartAsync();
+
+        (await start.Should().ThrowAsync<OptionsValidationException>()).Which.Failures.Should().BeEquivalentTo(
+            "MaxBatchSize must be between 1 and 4096; found 0.",
+            "WeightsPath '/no/such/model.pth' does not exist or is not a file.");
+    }
+
+    [Test]
+    public async Task HealthCheck_WeightsThatDoNotFit_IsUnhealthyWithTheReason_AndTheFailureIsLogged()
+    {
+        using var temp = new TempFolder();
+        var folder = temp.Path;
+        var weights = Path.Combine(folder, "model.pth");
+        File.WriteAllText(weights, "not a checkpoint");
+        var logs = new ListLoggerProvider();
+        var services = new ServiceCollection();
+        services.AddLogging(l => l.AddProvider(logs));
+        services.AddNeuralNetPredictor(o => { o.WeightsPath = weights; o.Device = "cpu"; });
+        services.AddHealthChecks().AddCheck<PredictorHealthCheck>("model");
+        await using var provider = services.BuildServiceProvider();
+
+        var report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+
+        report.Status.Should().Be(HealthStatus.Unhealthy);
+        report.Entries["model"].Description.Should().StartWith("The model could not be loaded: ").And.Contain(weights);
+        logs.Messages.Should().Contain(m => m.StartsWith("Could not load the model: ", StringComparison.Ordinal));
+    }
+
+    [Test]
+    public void AddNeuralNetPredictor_NoWeights_ServesTheRandomModelAndSaysSo()
+    {
+        var logs = new ListLoggerProvider();
+        var services = new ServiceCollection();
+        services.AddLogging(l => l.AddProvider(logs));
+        services.AddNeuralNetPredictor(o => o.Device = "cpu");
+        using var provider = services.BuildServiceProvider();
+
+        var predictor = provider.GetRequiredService<Predictor>();
+
+        predictor.Variant.Should().Be(NeuralNetworkVariant.Documented);
+        predictor.ParameterCount.Should().Be(669_706);
+        logs.Messages.Should().Contain("No weights configured: serving the randomly initialised Documented model.");
+    }
+
+    private sealed class ListLoggerProvider : ILoggerProvider, ILogger
+    {
+        public List<string> Messages { get; } = [];
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public void Dispose()
+        {
+        }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (Messages)
+            {
+                Messages.Add(formatter(state, exception));
+            }
+        }
+    }
+}

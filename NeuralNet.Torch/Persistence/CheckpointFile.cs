@@ -1,0 +1,176 @@
+using System.Buffers.Binary;
+
+namespace NeuralNet.Torch.Persistence;
+
+/// <summary>Opens, detects and reads checkpoint files, and writes them atomically. Every failure comes out as a
+/// <see cref="CheckpointException"/> naming the file.</summary>
+internal static class CheckpointFile
+{
+    /// <summary>Reads every tensor of a checkpoint into managed memory.</summary>
+    /// <exception cref="CheckpointException">The file is missing, a directory, unreadable, empty, truncated, corrupt,
+    /// of no known format, or refused (a pickle global outside the allow-list).</exception>
+    public static (string FullPath, CheckpointFormat Format, List<StateEntry> Entries) Read(string path)
+    {
+        var fullPath = ExistingFile(path);
+        return Guard(fullPath, "read", () =>
+        {
+            using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            var format = Detect(stream);
+            stream.Position = 0;
+            var entries = format switch
+            {
+                CheckpointFormat.PyTorch => PyTorchCheckpointReader.Read(stream),
+                CheckpointFormat.SafeTensors => SafeTensorsFormat.Read(stream),
+                _ => ReadTorchSharp(stream),
+            };
+            return (fullPath, format, entries);
+        });
+    }
+
+    /// <summary>Detects the format of an existing file from its bytes.</summary>
+    /// <exception cref="CheckpointException">As <see cref="Read"/>.</exception>
+    public static CheckpointFormat DetectFormat(string path)
+    {
+        var fullPath = ExistingFile(path);
+        return Guard(fullPath, "read", () =>
+        {
+            using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            var format = Detect(stream);
+            if (format == CheckpointFormat.TorchSharp)
+            {
+                _ = ReadTorchSharp(stream); // no magic number: only a whole, consistent file is one
+            }
+            return format;
+        });
+    }
+
+    /// <summary>Writes a file through a temporary file in the same folder, flushed to disk and then renamed over the
+    /// target, so that the target is either the old file or the complete new one.</summary>
+    /// <param name="path">The target file.</param>
+    /// <param name="write">Writes the whole content.</param>
+    /// <param name="wrapStream">For tests: wraps the file stream (e.g. to fail part-way).</param>
+    /// <exception cref="CheckpointException">The target is a directory, its folder does not exist, or writing failed;
+    /// the previous file is then unchanged and no temporary file is left.</exception>
+    public static void WriteAtomically(string path, Action<Stream> write, Func<Stream, Stream>? wrapStream = null)
+    {
+        var fullPath = Path.GetFullPath(path);
+        if (Directory.Exists(fullPath))
+        {
+            throw new CheckpointException(fullPath, $"Cannot save checkpoint '{fullPath}': it is a directory.");
+        }
+        var folder = Path.GetDirectoryName(fullPath)!;
+        if (!Directory.Exists(folder))
+        {
+            throw new CheckpointException(fullPath, $"Cannot save checkpoint '{fullPath}': the folder '{folder}' does not exist.");
+        }
+        var temporary = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                var stream = wrapStream?.Invoke(file) ?? file;
+                write(stream);
+                stream.Flush();
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, fullPath, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or NotSupportedException)
+        {
+            TryDelete(temporary);
+            throw new CheckpointException(fullPath,
+                $"Cannot save checkpoint '{fullPath}': {e.Message.TrimEnd('.')}. The previous file, if any, is unchanged.", e);
+        }
+        catch
+        {
+            TryDelete(temporary);
+            throw;
+        }
+    }
+
+    private static CheckpointFormat Detect(FileStream stream)
+    {
+        var length = stream.Length;
+        if (length == 0)
+        {
+            throw new InvalidDataException("the file is empty");
+        }
+        Span<byte> start = stackalloc byte[16];
+        var count = stream.ReadAtLeast(start, start.Length, throwOnEndOfStream: false);
+        start = start[..count];
+        if (start is [(byte)'P', (byte)'K', 3, 4, ..] or [(byte)'P', (byte)'K', 5, 6, ..])
+        {
+            return CheckpointFormat.PyTorch;
+        }
+        if (start.Length >= 9 && start[8] == (byte)'{' && BinaryPrimitives.ReadUInt64LittleEndian(start) <= SafeTensorsFormat.MaxHeaderBytes)
+        {
+            return CheckpointFormat.SafeTensors; // the reader reports a header that runs past the end as truncation
+        }
+        if (start.Length >= 2 && start[0] == 0x80 && start[1] <= 5)
+        {
+            throw new InvalidDataException(
+                "it is a bare pickle (PyTorch's legacy format from before 1.6, or a plain Python pickle), which is not " +
+                "supported: re-save it with torch.save(model.state_dict(), path) in PyTorch 1.6 or later");
+        }
+        return CheckpointFormat.TorchSharp;
+    }
+
+    private static List<StateEntry> ReadTorchSharp(Stream stream)
+    {
+        try
+        {
+            return TorchSharpFormat.Read(stream);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException(
+                "it is not a checkpoint in a known format: not a PyTorch zip archive (.pt/.pth), not safetensors, and " +
+                $"not a TorchSharp Module.save file (read as one: {e.Message})", e);
+        }
+    }
+
+    private static string ExistingFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var fullPath = Path.GetFullPath(path);
+        if (Directory.Exists(fullPath))
+        {
+            throw new CheckpointException(fullPath, $"Cannot read checkpoint '{fullPath}': it is a directory, not a file.");
+        }
+        if (!File.Exists(fullPath))
+        {
+            throw new CheckpointException(fullPath, $"Cannot read checkpoint '{fullPath}': the file does not exist.");
+        }
+        return fullPath;
+    }
+
+    private static T Guard<T>(string fullPath, string verb, Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            var problem = e switch
+            {
+                InvalidDataException => e.Message,
+                EndOfStreamException => "the file ends early (truncated)",
+                _ => $"the file could not be read ({e.Message.TrimEnd('.')})",
+            };
+            throw new CheckpointException(fullPath, $"Cannot {verb} checkpoint '{fullPath}': {problem}.", e);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the original error matters more.
+        }
+    }
+}

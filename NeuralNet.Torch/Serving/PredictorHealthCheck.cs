@@ -1,0 +1,50 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace NeuralNet.Torch.Serving;
+
+/// <summary>Health of the registered <see cref="Predictor"/>: healthy when the model is loaded and a forward pass on a
+/// blank image returns 10 probabilities that sum to 1; unhealthy with the reason otherwise (the model failed to load,
+/// the forward pass threw, or it gave non-finite output). Register with
+/// <c>services.AddHealthChecks().AddCheck&lt;PredictorHealthCheck&gt;("model")</c>.</summary>
+public sealed class PredictorHealthCheck : IHealthCheck
+{
+    private static readonly float[] Blank = new float[NeuralNetwork.InputFeatures];
+    private readonly IServiceProvider _services;
+
+    /// <summary>Creates the check; it resolves the predictor when it runs, so a model that fails to load makes the
+    /// check unhealthy instead of failing the check's construction.</summary>
+    /// <param name="services">The service provider holding the predictor.</param>
+    public PredictorHealthCheck(IServiceProvider services) => _services = services;
+
+    /// <inheritdoc />
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        Predictor predictor;
+        try
+        {
+            predictor = _services.GetRequiredService<Predictor>();
+        }
+        catch (Exception e)
+        {
+            return HealthCheckResult.Unhealthy($"The model could not be loaded: {e.Message}", e);
+        }
+        try
+        {
+            var prediction = await predictor.PredictAsync(Blank, cancellationToken).ConfigureAwait(false);
+            var sum = prediction.Probabilities.Sum();
+            var data = new Dictionary<string, object>
+            {
+                ["variant"] = predictor.Variant.ToString(),
+                ["device"] = Devices.Describe(predictor.Device),
+            };
+            return prediction.Probabilities.Count == NeuralNetwork.OutputFeatures && float.IsFinite(sum) && Math.Abs(sum - 1) < 1e-3
+                ? HealthCheckResult.Healthy("The model is loaded and a test forward pass works.", data)
+                : HealthCheckResult.Unhealthy($"The test forward pass gave probabilities summing to {sum}.", data: data);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return HealthCheckResult.Unhealthy($"The test forward pass failed: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+namespace NeuralNet.Torch.Serving;
+
+/// <summary>Settings of a <see cref="Predictor"/>. Checked when the predictor is built (and, with dependency
+/// injection, at application start-up).</summary>
+public sealed class PredictorOptions
+{
+    /// <summary>The checkpoint to load (any checkpoint format the library reads); null serves the
+    /// randomly initialised model. Used where the predictor loads its own model (dependency injection).</summary>
+    public string? WeightsPath { get; set; }
+
+    /// <summary>The model variant the weights belong to. Default: <see cref="NeuralNetworkVariant.Documented"/>.</summary>
+    public NeuralNetworkVariant Variant { get; set; } = NeuralNetworkVariant.Documented;
+
+    /// <summary>The device: <c>cpu</c>, <c>cuda</c>, <c>cuda:N</c> or <c>auto</c>; null means
+    /// <see cref="Devices.Resolve"/>'s default (the <c>NEURALNET_DEVICE</c> variable, else CUDA if available).</summary>
+    public string? Device { get; set; }
+
+    /// <summary>Names of the 10 classes, index = class (e.g. FashionMNIST's <c>T-shirt/top</c> ... <c>Ankle boot</c>);
+    /// null for none. When set, each prediction carries its <see cref="Prediction.ClassPrediction.Label"/>.</summary>
+    public IReadOnlyList<string>? ClassNames { get; set; }
+
+    /// <summary>The most requests one forward pass serves (1 to 4096). Default 64.</summary>
+    public int MaxBatchSize { get; set; } = 64;
+
+    /// <summary>How long the first request of a batch waits for others to join it (0 to 1 second). Default 1 ms:
+    /// under load, batches fill without waiting; alone, a request waits at most this long.</summary>
+    public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>How many images may wait for a forward pass (at least 1). A request beyond this is refused at once
+    /// with <see cref="PredictorBusyException"/> rather than queued without bound. Default 4096.</summary>
+    public int QueueCapacity { get; set; } = 4096;
+
+    /// <summary>Every problem with these settings, one message each; empty when they are valid. Does not touch
+    /// libtorch, so it can run before anything is loaded.</summary>
+    /// <returns>The problems.</returns>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (!Enum.IsDefined(Variant))
+        {
+            problems.Add($"Variant must be Documented or Quickstart; found {Variant}.");
+        }
+        if (MaxBatchSize is < 1 or > 4096)
+        {
+            problems.Add($"MaxBatchSize must be between 1 and 4096; found {MaxBatchSize}.");
+        }
+        if (MaxBatchWait < TimeSpan.Zero || MaxBatchWait > TimeSpan.FromSeconds(1))
+        {
+            problems.Add($"MaxBatchWait must be between 0 and 1 second; found {MaxBatchWait}.");
+        }
+        if (QueueCapacity < 1)
+        {
+            problems.Add($"QueueCapacity must be at least 1; found {QueueCapacity}.");
+        }
+        if (ClassNames is not null && (ClassNames.Count != NeuralNetwork.OutputFeatures || ClassNames.Any(string.IsNullOrWhiteSpace)))
+        {
+            problems.Add($"ClassNames must hold {NeuralNetwork.OutputFeatures} non-empty names; found {ClassNames.Count}" +
+                (ClassNames.Any(string.IsNullOrWhiteSpace) ? " with an empty one." : "."));
+        }
+        if (WeightsPath is not null && !File.Exists(WeightsPath))
+        {
+            problems.Add($"WeightsPath '{WeightsPath}' does not exist or is not a file.");
+        }
+        return problems;
+    }
+}

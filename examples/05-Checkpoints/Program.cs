@@ -1,0 +1,85 @@
+// Lists a checkpoint's tensors, loads it strictly into the document's model, and optionally converts it:
+//
+//   state_dict = torch.load(FILE, weights_only=True)
+//   for name, t in state_dict.items(): print(name, t.dtype, list(t.shape))
+//   print(model.load_state_dict(state_dict))            # <All keys matched successfully>
+//   torch.save(model.state_dict(), OUT)                 # --convert OUT (format from OUT's extension)
+//
+// FILE may be a PyTorch .pt/.pth, a .safetensors or a TorchSharp .dat file: the format is read from its bytes.
+using NeuralNet.Torch;
+using NeuralNet.Torch.Persistence;
+
+const string Usage = "usage: Checkpoints FILE [--variant documented|quickstart] [--convert OUT.pth|OUT.safetensors|OUT.dat]";
+
+string? file = null;
+string? convertTo = null;
+var variant = NeuralNetworkVariant.Quickstart;
+for (var i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--variant" when i + 1 < args.Length:
+            switch (args[++i])
+            {
+                case "documented": variant = NeuralNetworkVariant.Documented; break;
+                case "quickstart": variant = NeuralNetworkVariant.Quickstart; break;
+                default: return Fail($"unknown variant '{args[i]}' ({Usage})", 2);
+            }
+            break;
+        case "--convert" when i + 1 < args.Length:
+            convertTo = args[++i];
+            break;
+        case "-h" or "--help":
+            Console.WriteLine(Usage);
+            return 0;
+        default:
+            if (args[i].StartsWith("--", StringComparison.Ordinal) || file is not null)
+            {
+                return Fail($"unexpected argument '{args[i]}' ({Usage})", 2);
+            }
+            file = args[i];
+            break;
+    }
+}
+if (file is null)
+{
+    return Fail($"no checkpoint file given ({Usage})", 2);
+}
+
+try
+{
+    // Refuse an output name without a known extension before any work is done.
+    CheckpointFormat? outputFormat = convertTo is null ? null : Checkpoint.FormatFromExtension(convertTo);
+    var info = Checkpoint.Inspect(file);
+    Console.WriteLine($"{info.FilePath}: {info.Format} checkpoint, {info.Tensors.Count} tensors");
+    var width = info.Tensors.Select(t => t.Name.Length).DefaultIfEmpty(0).Max();
+    foreach (var tensor in info.Tensors)
+    {
+        Console.WriteLine($"  {tensor.Name.PadRight(width)}  {tensor.DTypeName,-8}  [{string.Join(", ", tensor.Shape)}]");
+    }
+
+    using var model = new NeuralNetwork(variant);
+    Console.WriteLine(model.LoadCheckpoint(file));
+
+    if (convertTo is not null)
+    {
+        model.SaveCheckpoint(convertTo, outputFormat);
+        Console.WriteLine($"Wrote {Path.GetFullPath(convertTo)} ({outputFormat})");
+    }
+    return 0;
+}
+catch (ArgumentException e)
+{
+    // ArgumentException appends " (Parameter 'path')": the user needs only the sentence.
+    return Fail(e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal), 1);
+}
+catch (Exception e) when (e is CheckpointException or InvalidOperationException)
+{
+    return Fail(e.Message, 1);
+}
+
+static int Fail(string message, int exitCode)
+{
+    Console.Error.WriteLine($"error: {message.ReplaceLineEndings(" ")}");
+    return exitCode;
+}
