@@ -9,13 +9,15 @@ public sealed class IdxDatasetSourceTests
     private static readonly string[] FileNames =
         ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"];
 
+    private TempFolder _temp = null!;
     private string _folder = null!;
     private Dictionary<string, byte[]> _files = null!;
 
     [SetUp]
     public void CreateFiles()
     {
-        _folder = Directory.CreateTempSubdirectory("neuralnet-download-").FullName;
+        _temp = new TempFolder();
+        _folder = _temp.Path;
         var train = SyntheticImages.Create(40, seed: 1);
         var test = SyntheticImages.Create(20, seed: 2);
         _files = new Dictionary<string, byte[]>
@@ -28,7 +30,7 @@ public sealed class IdxDatasetSourceTests
     }
 
     [TearDown]
-    public void DeleteFolder() => Directory.Delete(_folder, recursive: true);
+    public void DeleteFolder() => _temp.Dispose();
 
     [Test]
     public void BuiltInSources_HaveTorchvisionsNamesClassesAndMirrors()

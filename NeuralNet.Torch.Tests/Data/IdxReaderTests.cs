@@ -5,13 +5,18 @@ namespace NeuralNet.Torch.Tests.Data;
 
 public sealed class IdxReaderTests
 {
+    private TempFolder _temp = null!;
     private string _folder = null!;
 
     [SetUp]
-    public void CreateFolder() => _folder = Directory.CreateTempSubdirectory("neuralnet-idx-").FullName;
+    public void CreateFolder()
+    {
+        _temp = new TempFolder();
+        _folder = _temp.Path;
+    }
 
     [TearDown]
-    public void DeleteFolder() => Directory.Delete(_folder, recursive: true);
+    public void DeleteFolder() => _temp.Dispose();
 
     [TestCase("images", false)]
     [TestCase("images.gz", true)]

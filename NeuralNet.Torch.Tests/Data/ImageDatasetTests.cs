@@ -8,13 +8,18 @@ namespace NeuralNet.Torch.Tests.Data;
 public sealed class ImageDatasetTests
 {
     private static readonly string[] Digits = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+    private TempFolder _temp = null!;
     private string _folder = null!;
 
     [SetUp]
-    public void CreateFolder() => _folder = Directory.CreateTempSubdirectory("neuralnet-dataset-").FullName;
+    public void CreateFolder()
+    {
+        _temp = new TempFolder();
+        _folder = _temp.Path;
+    }
 
     [TearDown]
-    public void DeleteFolder() => Directory.Delete(_folder, recursive: true);
+    public void DeleteFolder() => _temp.Dispose();
 
     [Test]
     public void FromIdxFiles_EveryByteValue_ScalesToFloat32ByDividingBy255()

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.RegularExpressions;
+using NeuralNet.Torch.Persistence;
 using NeuralNet.Torch.Tests.TestSupport;
 
 namespace NeuralNet.Torch.Tests.Examples;
@@ -10,26 +11,26 @@ public sealed class TrainExampleTests
     private static readonly string[] FashionClasses =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
-    private string _folder = null!;
+    private TempFolder _temp = null!;
     private string _data = null!;
     private SyntheticImages _test = null!;
 
     [SetUp]
     public void WriteData()
     {
-        _folder = Directory.CreateTempSubdirectory("neuralnet-train-").FullName;
-        _data = Path.Combine(_folder, "data");
+        _temp = new TempFolder();
+        _data = _temp.File("data");
         _test = SyntheticImages.Create(64, seed: 2);
         IdxFiles.WriteDataset(_data, SyntheticImages.Create(256, seed: 1), _test);
     }
 
     [TearDown]
-    public void DeleteData() => Directory.Delete(_folder, recursive: true);
+    public void DeleteData() => _temp.Dispose();
 
     [Test]
     public void Train_TinyDataTwoEpochs_PrintsTheTutorialsLinesAndWritesModelAndPlot()
     {
-        var outDir = Path.Combine(_folder, "out");
+        var outDir = _temp.File("out");
 
         var (exitCode, stdout, stderr) = ProcessRunner.RunExample("06-Train", "Train",
             ["--data", _data, "--epochs", "2", "--out", outDir, "--seed", "1"], Cpu);
@@ -37,7 +38,7 @@ public sealed class TrainExampleTests
         exitCode.Should().Be(0, stderr);
         stderr.Should().BeEmpty();
         var lines = Lines(stdout);
-        lines.Should().HaveCount(18);
+        lines.Should().HaveCount(19);
         lines[0].Should().Be("Using cpu device");
         for (var e = 0; e < 2; e++)
         {
@@ -50,17 +51,18 @@ public sealed class TrainExampleTests
             block[5].Should().BeEmpty();
         }
         lines[13].Should().Be("Done!");
-        var modelPath = Path.Combine(outDir, "model.dat");
-        lines[14].Should().Be($"Saved PyTorch Model State to {modelPath}");
         var png = Path.Combine(outDir, "training.png");
-        lines[15].Should().Be($"plot written to {png}");
-        var match = Regex.Match(lines[16], "^Predicted: \"(.+)\", Actual: \"(.+)\"$");
-        match.Success.Should().BeTrue(lines[16]);
+        lines[14].Should().Be($"plot written to {png}");
+        var modelPath = Path.Combine(outDir, "model.pth");
+        lines[15].Should().Be($"Saved PyTorch Model State to {modelPath}");
+        lines[16].Should().Be("<All keys matched successfully>", "the weights are loaded back into a fresh model");
+        var match = Regex.Match(lines[17], "^Predicted: \"(.+)\", Actual: \"(.+)\"$");
+        match.Success.Should().BeTrue(lines[17]);
         FashionClasses.Should().Contain(match.Groups[1].Value);
         match.Groups[2].Value.Should().Be(FashionClasses[_test.Labels[0]]);
-        lines[17].Should().BeEmpty();
+        lines[18].Should().BeEmpty();
 
-        File.Exists(modelPath).Should().BeTrue();
+        Checkpoint.DetectFormat(modelPath).Should().Be(CheckpointFormat.PyTorch, "model.pth is what torch.load reads");
         var bytes = File.ReadAllBytes(png);
         bytes.Take(8).Should().Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0d, 0x0a, 0x1a, 0x0a });
         System.Text.Encoding.ASCII.GetString(bytes, 12, 4).Should().Be("IHDR");
@@ -78,7 +80,7 @@ public sealed class TrainExampleTests
     [Test]
     public void Train_NoDataFiles_PrintsOneErrorLineNamingTheMissingFile()
     {
-        var empty = Directory.CreateDirectory(Path.Combine(_folder, "empty")).FullName;
+        var empty = Directory.CreateDirectory(_temp.File("empty")).FullName;
 
         var (exitCode, stdout, stderr) = ProcessRunner.RunExample("06-Train", "Train", ["--data", empty], Cpu);
 
@@ -107,7 +109,7 @@ public sealed class TrainExampleTests
     public void Train_DownloadFromAMirrorThatAnswers404_ReportsEachUrlInOneErrorLine()
     {
         using var server = new LoopbackHttpServer(_ => LoopbackHttpServer.NotFound());
-        var cache = Path.Combine(_folder, "cache");
+        var cache = _temp.File("cache");
 
         var (exitCode, stdout, stderr) = ProcessRunner.RunExample("06-Train", "Train",
             ["--data", cache, "--download", "--mirror", server.BaseUri.AbsoluteUri], Cpu);

@@ -49,6 +49,11 @@ internal static class Arguments
         var other => throw new ArgumentException($"--variant expects 'quickstart' or 'documented', found '{other}'"),
     };
 
+    /// <summary>An exception's message for the error line, without the " (Parameter 'x')" an ArgumentException appends.</summary>
+    public static string Sentence(Exception e) => e is ArgumentException { ParamName: { } name }
+        ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal)
+        : e.Message;
+
     public static Uri Url(string[] args, ref int i)
     {
         var name = args[i];

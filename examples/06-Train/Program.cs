@@ -16,7 +16,7 @@
 //   torch.save(model.state_dict(), "model.pth")
 //   print("Saved PyTorch Model State to model.pth")
 //   model = NeuralNetwork().to(device)
-//   model.load_state_dict(torch.load("model.pth"))
+//   print(model.load_state_dict(torch.load("model.pth", weights_only=True)))   # the notebook shows this line
 //   model.eval()
 //   x, y = test_data[0][0], test_data[0][1]
 //   with torch.no_grad():
@@ -29,11 +29,12 @@
 //
 // --data holds train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte
 // (each raw or .gz); --download fetches the missing ones from FashionMNIST's mirror (or --mirror) with md5 checks.
-// Writes model.pth and training.png (training loss and test accuracy per epoch) into --out (default: the current
+// Writes model.pth (PyTorch's format: torch.load reads it) and training.png (training loss and test accuracy per epoch) into --out (default: the current
 // folder). On a terminal a progress bar runs during each epoch; redirected, only the tutorial's lines are printed.
 using System.Globalization;
 using NeuralNet.Torch;
 using NeuralNet.Torch.Data;
+using NeuralNet.Torch.Persistence;
 using NeuralNet.Torch.Prediction;
 using NeuralNet.Torch.Training;
 using Spectre.Console;
@@ -109,23 +110,25 @@ try
     {
         Directory.CreateDirectory(outDir);
     }
-    var modelPath = ModelFile.Save(model, outDir);
-    Console.WriteLine($"Saved PyTorch Model State to {modelPath}");
     var plotPath = TrainingPlot.Save(result, Path.Combine(outDir, "training.png"));
     Console.WriteLine($"plot written to {plotPath}");
+    var modelPath = Path.Combine(outDir, "model.pth");
+    model.SaveCheckpoint(modelPath);
+    Console.WriteLine($"Saved PyTorch Model State to {modelPath}");
 
     // Load what was saved into a fresh model, and classify the first test image with it, as the tutorial does.
     using var loaded = new NeuralNetwork(variant).to(device);
-    ModelFile.Load(loaded, modelPath);
+    Console.WriteLine(loaded.LoadCheckpoint(modelPath));
     using var x = testData.GetImage(0);
     var prediction = loaded.PredictOne(x);
     var classes = source.ClassNames;
     Console.WriteLine($"Predicted: \"{classes[prediction.Class]}\", Actual: \"{classes[testData.GetLabel(0)]}\"");
     return 0;
 }
-catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or HttpRequestException)
+catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException
+                               or HttpRequestException or CheckpointException)
 {
-    Console.Error.WriteLine($"error: {e.Message}");
+    Console.Error.WriteLine($"error: {Arguments.Sentence(e)}");
     return 1;
 }
 

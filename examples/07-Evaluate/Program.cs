@@ -10,13 +10,14 @@
 //   dotnet run --project examples/07-Evaluate -- --weights FILE --images IDX --labels IDX
 //       [--variant quickstart|documented] [--batch-size 64]
 //
+// --weights may be a PyTorch .pt/.pth, a .safetensors or a TorchSharp .dat file (the format is read from its bytes).
 // --images and --labels are IDX files (raw or .gz) such as t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz.
 // --variant picks the model the weights belong to: quickstart (default; the tutorial's model.pth files, no final
 // ReLU) or documented (the seed document's model with the final ReLU). Set NEURALNET_DEVICE to choose the device.
 using System.Globalization;
-using Evaluate;
 using NeuralNet.Torch;
 using NeuralNet.Torch.Data;
+using NeuralNet.Torch.Persistence;
 using NeuralNet.Torch.Training;
 using TorchSharp;
 
@@ -78,14 +79,17 @@ try
         throw new IOException($"'{images}' holds no images.");
     }
     using var model = new NeuralNetwork(variant).to(device);
-    ModelFile.Load(model, weights!);
+    model.LoadCheckpoint(weights!);
     using var loader = new BatchLoader(testData, batchSize, device: device);
     Trainer.Evaluate(model, loader, new TrainingOptions { Output = Console.Out });
     return 0;
 }
-catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException
+                               or CheckpointException)
 {
-    Console.Error.WriteLine($"error: {e.Message}");
+    // An ArgumentException appends " (Parameter 'x')": the user needs only the sentence.
+    var message = e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : e.Message;
+    Console.Error.WriteLine($"error: {message}");
     return 1;
 }
 
