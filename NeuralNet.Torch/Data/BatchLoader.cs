@@ -14,8 +14,9 @@ namespace NeuralNet.Torch.Data;
 /// dataset's tensors; shuffled, it is an <c>index_select</c> of one batch's rows through a permutation drawn once
 /// per epoch with <c>torch.randperm</c>. With a device other than the CPU, each batch is copied there.</para>
 /// <para>Shuffling with a seed uses a <c>torch.Generator</c> seeded once, so successive epochs get different
-/// orders and a new loader with the same seed repeats them; the first epoch's order equals PyTorch's
-/// <c>torch.randperm(n, generator=torch.Generator().manual_seed(seed))</c>. Without a seed, libtorch's global
+/// orders and a new loader with the same seed repeats them; the first epoch's order is libtorch's
+/// <c>randperm(n)</c> drawn from a generator seeded with <c>seed</c>, the call PyTorch's <c>RandomSampler</c> makes
+/// (not compared with Python here). Without a seed, libtorch's global
 /// generator is used (reproducible after <c>torch.manual_seed</c>), as PyTorch's DataLoader does.</para>
 /// <para>Each <see cref="ImageBatch"/> belongs to the caller: dispose it, or enumerate inside a dispose scope.
 /// Tensors the loader makes for its own use (the permutation) are kept out of the caller's dispose scopes and
