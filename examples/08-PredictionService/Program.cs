@@ -37,7 +37,18 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 
 // Load the model now, not on the first request: a bad weights file stops the service at start with its message.
-var predictor = app.Services.GetRequiredService<Predictor>();
+Predictor predictor;
+try
+{
+    predictor = app.Services.GetRequiredService<Predictor>();
+}
+catch (Exception)
+{
+    // Predictor.Create has logged why. Dispose the host so the console logger's queue is written out before the exit:
+    // an unhandled exception can end the process first, and the line is lost (seen on a loaded machine).
+    await app.DisposeAsync();
+    return 1;
+}
 
 app.MapPost("/predict", PredictEndpoint.Handle);
 app.MapHealthChecks("/healthz");
@@ -50,3 +61,4 @@ app.MapGet("/model", () => Results.Json(new
 }));
 
 app.Run();
+return 0;
