@@ -10,7 +10,9 @@ public sealed class ParametersExampleTests
     [Test]
     public void Parameters_PrintsTheDocumentsStructureAndOneEntryPerParameter()
     {
-        var (exitCode, stdout, stderr) = ProcessRunner.RunExample("03-Parameters", "Parameters",
+        // Seeded: unseeded weights print in scientific notation in about one run in ten (a shown value below 1e-4),
+        // which the value patterns below do not expect. Seed 0 prints in fixed notation.
+        var (exitCode, stdout, stderr) = ProcessRunner.RunExample("03-Parameters", "Parameters", ["--seed", "0"],
             environment: new Dictionary<string, string?> { [Devices.EnvironmentVariable] = "cpu" });
 
         exitCode.Should().Be(0, stderr);

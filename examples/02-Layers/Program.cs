@@ -18,9 +18,24 @@
 //   pred_probab = softmax(logits)
 //
 // The tutorial prints nothing for the last five lines; this example then also prints seq_modules and pred_probab.
+//
+//   dotnet run --project examples/02-Layers [-- --seed N]
+//
+// Without --seed the values are random, as in the tutorial (and, as in PyTorch, a tensor that happens to hold a
+// value below 1e-4 prints in scientific notation).
 using NeuralNet.Torch.Inspection;
 using TorchSharp;
 using static TorchSharp.torch;
+
+if (args.Length == 2 && args[0] == "--seed" && long.TryParse(args[1], out var seed))
+{
+    torch.manual_seed(seed);
+}
+else if (args.Length != 0)
+{
+    Console.Error.WriteLine("error: expected no arguments or '--seed N' (usage: Layers [--seed N])");
+    return 2;
+}
 
 using var input_image = torch.rand(3, 28, 28);
 Console.WriteLine(input_image.shape.ToTorchSize());
@@ -47,3 +62,4 @@ using var pred_probab = softmax.call(logits);
 Console.WriteLine();
 Console.WriteLine($"seq_modules: {seq_modules.ToPyTorchString()}");
 Console.WriteLine($"pred_probab: {pred_probab.ToPyTorchString(gradFn: "SoftmaxBackward0")}");
+return 0;
