@@ -224,6 +224,22 @@ public sealed class OnnxExportTests
         OnnxRuntimeModel.MaxDifference(expected, values).Should().BeLessThanOrEqualTo(Tolerance);
     }
 
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ExportOnnx_ModelOnADevice_WritesTheSameBytesAsFromTheCpu(string device)
+    {
+        manual_seed(51);
+        using var model = new NeuralNetwork();
+        using var onCpu = new MemoryStream();
+        model.ExportOnnx(onCpu);
+        model.to(TestDevices.Get(device));
+        using var onDevice = new MemoryStream();
+
+        model.ExportOnnx(onDevice);
+
+        onDevice.ToArray().Should().Equal(onCpu.ToArray());
+        model.parameters().Should().OnlyContain(p => p.device_type == TestDevices.Get(device).type, "the model stays where it was");
+    }
+
     [Test]
     public void ExportOnnx_UnsupportedModule_IsRefusedNamingItsPathAndTypeAndWritesNothing()
     {
