@@ -178,6 +178,16 @@ public sealed class OnnxRuntimePredictorTests
     }
 
     [Test]
+    public void Predict_OnnxRuntimeEngineNoImages_ReturnsNone()
+    {
+        torch.manual_seed(8);
+        using var model = new NeuralNetwork();
+        using var engine = OnnxRuntimeEngine.Create(model);
+
+        engine.Predict([], 0).Should().BeEmpty();
+    }
+
+    [Test]
     public void Dispose_OnnxRuntimeEngine_DisposesTheSessionAndItsOptions()
     {
         var predictor = NewPredictor(PredictionEngine.OnnxRuntime);

@@ -72,6 +72,10 @@ internal sealed class OnnxRuntimeEngine : IPredictionEngine
     public IReadOnlyList<ClassPrediction> Predict(float[] pixels, int count)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if (count == 0)
+        {
+            return [];
+        }
         _shape[0] = count;
         using var input = OrtValue.CreateTensorValueFromMemory(pixels, _shape);
         using var outputs = _session.Run(_runOptions, _inputNames, [input], _outputNames);
