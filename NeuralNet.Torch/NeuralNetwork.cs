@@ -1,4 +1,5 @@
 using NeuralNet.Torch.Native;
+using NeuralNet.Torch.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -19,8 +20,10 @@ namespace NeuralNet.Torch;
 /// (669,706 parameters). Weights start as PyTorch's <c>Linear</c> initialisation: uniform in
 /// ±1/sqrt(in_features); call <c>torch.manual_seed</c> first for reproducible weights.</para>
 /// <para>Constructing it is a valid first TorchSharp call of a program: the native backend is initialised first.</para>
+/// <para>It declares its forward sequential (<see cref="IOnnxSequential"/>: <c>flatten</c>, then
+/// <c>linear_relu_stack</c>), so <see cref="OnnxExport"/> exports it.</para>
 /// </remarks>
-public sealed class NeuralNetwork : Module<Tensor, Tensor>
+public sealed class NeuralNetwork : Module<Tensor, Tensor>, IOnnxSequential
 {
     /// <summary>Values per input sample: 28 x 28 pixels.</summary>
     public const int InputFeatures = 28 * 28;
@@ -36,6 +39,9 @@ public sealed class NeuralNetwork : Module<Tensor, Tensor>
     private readonly Flatten flatten;
     private readonly Sequential linear_relu_stack;
 #pragma warning restore IDE1006, SA1300
+
+    // What forward applies, in order (a static field: RegisterComponents looks at instance fields only).
+    private static readonly IReadOnlyList<string> ForwardChain = Array.AsReadOnly([nameof(flatten), nameof(linear_relu_stack)]);
 
     /// <summary>Builds the model with freshly initialised weights on the CPU.</summary>
     /// <param name="variant">The document's model (default, final ReLU) or the quickstart tutorial's (no final ReLU).</param>
@@ -68,6 +74,9 @@ public sealed class NeuralNetwork : Module<Tensor, Tensor>
 
     /// <summary>Which variant this model is.</summary>
     public NeuralNetworkVariant Variant { get; }
+
+    /// <inheritdoc />
+    IReadOnlyList<string> IOnnxSequential.SequentialChildren => ForwardChain;
 
     /// <summary><c>linear_relu_stack(flatten(x))</c>.</summary>
     /// <param name="x">Images <c>[N, 28, 28]</c> or <c>[N, 1, 28, 28]</c> (float32, on the model's device).</param>

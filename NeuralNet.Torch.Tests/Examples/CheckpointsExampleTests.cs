@@ -125,15 +125,64 @@ public sealed class CheckpointsExampleTests
     [Test]
     public void Checkpoints_ConvertToAnUnknownExtension_SaysWhichExtensionsWorkBeforeReadingAnything()
     {
-        var output = _folder.File("model.onnx");
+        var output = _folder.File("model.tflite");
 
         var (exitCode, stdout, stderr) = Run(_folder.File("not-even-read.pth"), "--convert", output);
 
         exitCode.Should().Be(1);
         stdout.Should().BeEmpty();
         stderr.Should().Be(
-            $"error: Cannot choose a checkpoint format for '{output}' from its extension '.onnx': use .pt, .pth or .bin (PyTorch), " +
-            $".safetensors, or .dat (TorchSharp), or pass a CheckpointFormat.{Environment.NewLine}");
+            $"error: Cannot choose a format for '{output}' from its extension '.tflite': use .pt, .pth or .bin (PyTorch), " +
+            $".safetensors, .dat (TorchSharp), or .onnx (ONNX).{Environment.NewLine}");
+    }
+
+    [Test]
+    public void Checkpoints_ConvertToOnnx_WritesAGraphThatOnnxRuntimeRunsWithTheCheckpointsOutputs()
+    {
+        var path = SaveModel("model.pth");
+        var output = _folder.File("model.onnx");
+
+        var (exitCode, stdout, stderr) = Run(path, "--convert", output);
+
+        exitCode.Should().Be(0, stderr);
+        Lines(stdout).Should().Equal(
+            [$"{path}: PyTorch checkpoint, 6 tensors", .. TensorLines, "<All keys matched successfully>",
+             $"Wrote {output} (ONNX opset 17: input [batch, 784] -> logits [batch, 10])"]);
+        using var model = new NeuralNetwork(NeuralNetworkVariant.Quickstart);
+        model.LoadCheckpoint(path);
+        using var images = rand(16, 784);
+        using var expected = model.forward(images);
+        using var onnx = new OnnxRuntimeModel(output);
+        var (logits, shape) = onnx.Run(images);
+        shape.Should().Equal(16, 10);
+        OnnxRuntimeModel.MaxDifference(expected, logits).Should().BeLessThanOrEqualTo(1e-5);
+    }
+
+    [Test]
+    [Category("SharedFixtures")]
+    public void Checkpoints_RealPyTorchFileToOnnx_WritesTheTutorialsGraph()
+    {
+        var path = TestPaths.RequireSharedFixture("pytorch/AbirDey2002__pyTorch-Tutorial__model.pth");
+        var output = _folder.File("tutorial.onnx");
+
+        var (exitCode, stdout, stderr) = Run(path, "--convert", output);
+
+        exitCode.Should().Be(0, stderr);
+        Lines(stdout)[^1].Should().Be($"Wrote {output} (ONNX opset 17: input [batch, 784] -> logits [batch, 10])");
+        using var onnx = new OnnxRuntimeModel(output);
+        onnx.Session.InputMetadata["input"].Dimensions.Should().Equal(-1, 784);
+    }
+
+    [Test]
+    public void Checkpoints_ConvertToOnnxInAMissingFolder_PrintsOneErrorLine()
+    {
+        var path = SaveModel("model.pth");
+        var output = Path.Combine(_folder.Path, "missing", "model.onnx");
+
+        var (exitCode, _, stderr) = Run(path, "--convert", output);
+
+        exitCode.Should().Be(1);
+        stderr.Should().Be($"error: Cannot write '{output}': the folder '{Path.GetDirectoryName(output)}' does not exist.{Environment.NewLine}");
     }
 
     [Test]

@@ -153,12 +153,67 @@ public sealed class PredictionServiceTests
     }
 
     [Test]
+    public async Task Livez_IsHealthyWithoutRunningTheModel()
+    {
+        using var response = await _http.GetAsync("/livez");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).Should().Be("Healthy");
+    }
+
+    [Test]
+    public async Task Replica_ConfiguredOnlyByEnvironmentOnOnnxRuntime_AnswersAsTheLibTorchService()
+    {
+        // A second replica, as an orchestrator would start it: no arguments but the address, settings from the
+        // environment, the ONNX Runtime engine.
+        var (replica, url) = StartService([], new Dictionary<string, string>
+        {
+            ["Predictor__WeightsPath"] = _weights,
+            ["Predictor__Variant"] = "Quickstart",
+            ["Predictor__Device"] = "cpu",
+            ["Predictor__Engine"] = "OnnxRuntime",
+            ["Predictor__MaxBatchSize"] = "32",
+        });
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
+            var images = new[] { Image(0.1f), Image(0.6f), Image(0.9f) };
+
+            using var fromLibTorch = JsonDocument.Parse(await (await _http.PostAsJsonAsync("/predict", new { images })).Content.ReadAsStringAsync());
+            using var fromReplica = JsonDocument.Parse(await (await http.PostAsJsonAsync("/predict", new { images })).Content.ReadAsStringAsync());
+            using var model = JsonDocument.Parse(await http.GetStringAsync("/model"));
+            using var ready = await http.GetAsync("/healthz");
+
+            ready.StatusCode.Should().Be(HttpStatusCode.OK);
+            model.RootElement.GetProperty("engine").GetString().Should().Be("OnnxRuntime");
+            model.RootElement.GetProperty("variant").GetString().Should().Be("Quickstart");
+            var expected = fromLibTorch.RootElement.EnumerateArray().ToArray();
+            var actual = fromReplica.RootElement.EnumerateArray().ToArray();
+            actual.Should().HaveCount(3);
+            for (var i = 0; i < 3; i++)
+            {
+                actual[i].GetProperty("class").GetInt32().Should().Be(expected[i].GetProperty("class").GetInt32());
+                actual[i].GetProperty("probabilities").EnumerateArray().Select(p => p.GetSingle())
+                    .Zip(expected[i].GetProperty("probabilities").EnumerateArray().Select(p => p.GetSingle()))
+                    .Should().OnlyContain(p => Math.Abs(p.First - p.Second) <= 1e-5f);
+            }
+        }
+        finally
+        {
+            replica.Kill(entireProcessTree: true);
+            replica.WaitForExit();
+            replica.Dispose();
+        }
+    }
+
+    [Test]
     public async Task Model_GivesTheStructureAndParameterCount()
     {
         using var json = JsonDocument.Parse(await _http.GetStringAsync("/model"));
 
         json.RootElement.GetProperty("variant").GetString().Should().Be("Quickstart");
         json.RootElement.GetProperty("device").GetString().Should().Be("cpu");
+        json.RootElement.GetProperty("engine").GetString().Should().Be("LibTorch");
         json.RootElement.GetProperty("parameters").GetInt64().Should().Be(669_706);
         json.RootElement.GetProperty("structure").GetString().Should().StartWith("NeuralNetwork(\n  (flatten): Flatten(start_dim=1, end_dim=-1)\n")
             .And.Contain("(4): Linear(in_features=512, out_features=10, bias=True)\n  )\n)").And.NotContain("(5)");
@@ -209,7 +264,7 @@ public sealed class PredictionServiceTests
     private static string ExampleDll() =>
         Path.Combine(TestPaths.RepositoryRoot, "examples", "08-PredictionService", "bin", ProcessRunner.Configuration, "net10.0", "PredictionService.dll");
 
-    private (Process Process, string Url) StartService(string[] arguments)
+    private (Process Process, string Url) StartService(string[] arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -223,6 +278,10 @@ public sealed class PredictionServiceTests
             start.ArgumentList.Add(argument);
         }
         start.Environment["NEURALNET_DEVICE"] = "cpu";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
         var listening = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) =>

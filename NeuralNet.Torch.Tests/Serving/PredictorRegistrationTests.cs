@@ -103,6 +103,60 @@ public sealed class PredictorRegistrationTests
         logs.Messages.Should().Contain("No weights configured: serving the randomly initialised Documented model.");
     }
 
+    [Test]
+    public async Task AddNeuralNetPredictor_OnnxRuntimeEngine_ServesTheCheckpointAndReportsTheEngine()
+    {
+        var folder = Directory.CreateTempSubdirectory("neuralnet-di-").FullName;
+        try
+        {
+            var weights = Path.Combine(folder, "model.safetensors");
+            torch.manual_seed(22);
+            using (var trained = new NeuralNetwork(NeuralNetworkVariant.Quickstart))
+            {
+                trained.SaveCheckpoint(weights);
+            }
+            var logs = new ListLoggerProvider();
+            var services = new ServiceCollection();
+            services.AddLogging(l => l.AddProvider(logs));
+            services.AddNeuralNetPredictor(o =>
+            {
+                o.WeightsPath = weights;
+                o.Variant = NeuralNetworkVariant.Quickstart;
+                o.Engine = PredictionEngine.OnnxRuntime;
+            });
+            services.AddHealthChecks().AddCheck<PredictorHealthCheck>("model");
+            await using var provider = services.BuildServiceProvider();
+
+            var report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+
+            report.Status.Should().Be(HealthStatus.Healthy);
+            report.Entries["model"].Data["engine"].Should().Be("OnnxRuntime");
+            report.Entries["model"].Data["device"].Should().Be("cpu");
+            logs.Messages.Should().Contain(m => m.StartsWith("Predictor ready on cpu with OnnxRuntime", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task AddNeuralNetPredictor_OnnxRuntimeOnCuda_FailsStartUpSayingWhichEngineRunsCuda()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddNeuralNetPredictor(o =>
+        {
+            o.Engine = PredictionEngine.OnnxRuntime;
+            o.Device = "cuda";
+        });
+        using var host = builder.Build();
+
+        var start = () => host.StartAsync();
+
+        (await start.Should().ThrowAsync<OptionsValidationException>()).Which.Failures.Should().Equal(
+            "Engine OnnxRuntime runs on the CPU only; Device 'cuda' needs Engine LibTorch (the default).");
+    }
+
     private sealed class ListLoggerProvider : ILoggerProvider, ILogger
     {
         public List<string> Messages { get; } = [];

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NeuralNet.Torch.Inspection;
+using NeuralNet.Torch.Onnx;
 using NeuralNet.Torch.Persistence;
 using NeuralNet.Torch.Prediction;
 using TorchSharp;
@@ -25,12 +26,17 @@ namespace NeuralNet.Torch.Serving;
 /// <para>Input: one image is 784 floats (a 28 x 28 image, row by row), pixel values in [0, 1]. Wrong lengths, NaN or
 /// infinite values and null are refused with <see cref="ArgumentException"/> on the caller's thread, before
 /// anything is queued; the predictor keeps serving.</para>
+/// <para>Engines (<see cref="PredictorOptions.Engine"/>): <see cref="PredictionEngine.LibTorch"/> (the default) runs
+/// the model in libtorch on the CPU or a CUDA device; <see cref="PredictionEngine.OnnxRuntime"/> exports it to ONNX
+/// when the predictor is built and runs it in an ONNX Runtime CPU session (the application references the
+/// <c>Microsoft.ML.OnnxRuntime</c> package). Both take the same input, validate it the same way, batch the same way
+/// on the one worker thread, and give the same classes with probabilities equal within 1e-5.</para>
 /// <para>Disposing stops the worker, fails every waiting request with <see cref="ObjectDisposedException"/>, and
-/// disposes the model.</para>
+/// disposes the model (and, with ONNX Runtime, the session and its options).</para>
 /// </remarks>
 public sealed class Predictor : IDisposable
 {
-    private readonly NeuralNetwork _model;
+    private readonly IPredictionEngine _engine;
     private readonly PredictorOptions _options;
     private readonly ILogger _logger;
     private readonly ConcurrentQueue<Request> _queue = new();
@@ -40,15 +46,19 @@ public sealed class Predictor : IDisposable
     private int _queued;
     private int _disposed;
 
-    /// <summary>Creates a predictor that owns <paramref name="model"/>: it is moved to the configured device, put in
-    /// eval mode, and disposed with the predictor.</summary>
-    /// <param name="model">The model; the predictor takes ownership.</param>
+    /// <summary>Creates a predictor that owns <paramref name="model"/>. With the libtorch engine the model is moved to
+    /// the configured device, put in eval mode, and disposed with the predictor; with ONNX Runtime it is exported
+    /// to ONNX in memory and disposed once the session is open.</summary>
+    /// <param name="model">The model; the predictor takes ownership once this constructor returns.</param>
     /// <param name="options">Settings; null for the defaults. <see cref="PredictorOptions.WeightsPath"/> and
     /// <see cref="PredictorOptions.Variant"/> are not used here: the model is given.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
-    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
     /// <param name="logger">Where failures of a forward pass are logged; null for none.</param>
-    /// <exception cref="InvalidOperationException">The configured device is not available.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
+    /// <exception cref="ArgumentException">The options are invalid (a CUDA device with the ONNX Runtime engine
+    /// among them); the message lists every problem.</exception>
+    /// <exception cref="InvalidOperationException">The configured device is not available, CUDA was asked for through
+    /// <see cref="Devices.EnvironmentVariable"/> with the ONNX Runtime engine, or ONNX Runtime's native library could
+    /// not be loaded.</exception>
     public Predictor(NeuralNetwork model, PredictorOptions? options = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -59,12 +69,20 @@ public sealed class Predictor : IDisposable
         {
             throw new ArgumentException("Invalid predictor options: " + string.Join(" ", problems), nameof(options));
         }
-        Device = Devices.Resolve(_options.Device);
+        Device = ResolveDevice(_options);
         ModelText = model.ToPyTorchString();
         ParameterCount = model.parameters().Sum(p => p.numel());
-        _model = model;
-        _model.to(Device);
-        _model.eval();
+        Variant = model.Variant;
+        Engine = _options.Engine;
+        if (Engine == PredictionEngine.OnnxRuntime)
+        {
+            _engine = OnnxRuntimeEngine.Create(model);
+            model.Dispose();
+        }
+        else
+        {
+            _engine = new LibTorchEngine(model, Device);
+        }
         _worker = new Thread(Work) { IsBackground = true, Name = "NeuralNet.Torch predictor" };
         _worker.Start();
     }
@@ -101,8 +119,8 @@ public sealed class Predictor : IDisposable
                 logger.LogInformation("Loaded {Variant} weights from {WeightsPath}.", options.Variant, options.WeightsPath);
             }
             var predictor = new Predictor(model, options, logger);
-            logger.LogInformation("Predictor ready on {Device} (batches of up to {MaxBatchSize}, waiting up to {MaxBatchWait} ms).",
-                Devices.Describe(predictor.Device), options.MaxBatchSize, options.MaxBatchWait.TotalMilliseconds);
+            logger.LogInformation("Predictor ready on {Device} with {Engine} (batches of up to {MaxBatchSize}, waiting up to {MaxBatchWait} ms).",
+                Devices.Describe(predictor.Device), predictor.Engine, options.MaxBatchSize, options.MaxBatchWait.TotalMilliseconds);
             return predictor;
         }
         catch (Exception e)
@@ -113,8 +131,11 @@ public sealed class Predictor : IDisposable
         }
     }
 
-    /// <summary>The device the model runs on.</summary>
+    /// <summary>The device the model runs on (always the CPU with <see cref="PredictionEngine.OnnxRuntime"/>).</summary>
     public Device Device { get; }
+
+    /// <summary>The engine that runs the forward passes.</summary>
+    public PredictionEngine Engine { get; }
 
     /// <summary>The model's structure as PyTorch prints it (<c>print(model)</c>).</summary>
     public string ModelText { get; }
@@ -123,7 +144,10 @@ public sealed class Predictor : IDisposable
     public long ParameterCount { get; }
 
     /// <summary>The model's variant.</summary>
-    public NeuralNetworkVariant Variant => _model.Variant;
+    public NeuralNetworkVariant Variant { get; }
+
+    /// <summary>The engine (for tests: the ONNX Runtime session's disposal).</summary>
+    internal IPredictionEngine EngineInstance => _engine;
 
     /// <summary>Predicts one image.</summary>
     /// <param name="pixels">784 values in [0, 1] (28 x 28, row by row); copied before this returns.</param>
@@ -168,7 +192,7 @@ public sealed class Predictor : IDisposable
     public ClassPrediction Predict(float[] pixels) => PredictAsync(pixels).GetAwaiter().GetResult();
 
     /// <summary>Stops the worker, fails waiting requests with <see cref="ObjectDisposedException"/>, and disposes the
-    /// model. Safe to call more than once.</summary>
+    /// model (with ONNX Runtime: the session, its options and the run options). Safe to call more than once.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -181,7 +205,7 @@ public sealed class Predictor : IDisposable
         {
             request.Fail(new ObjectDisposedException(nameof(Predictor), "The predictor was disposed while the request waited."));
         }
-        _model.Dispose();
+        _engine.Dispose();
         _available.Dispose();
         _stopping.Dispose();
     }
@@ -300,11 +324,7 @@ public sealed class Predictor : IDisposable
                 request.Pixels.CopyTo(pixels, offset);
                 offset += request.Pixels.Length;
             }
-            IReadOnlyList<ClassPrediction> predictions;
-            using (var input = tensor(pixels, [total, NeuralNetwork.InputFeatures]))
-            {
-                predictions = _model.Predict(input);
-            }
+            var predictions = _engine.Predict(pixels, total);
             var names = _options.ClassNames;
             var next = 0;
             foreach (var request in batch)
@@ -325,6 +345,27 @@ public sealed class Predictor : IDisposable
                 request.Fail(e);
             }
         }
+    }
+
+    // libtorch: Devices.Resolve (the option, else NEURALNET_DEVICE, else CUDA if available). ONNX Runtime: the CPU;
+    // an explicit CUDA request, from the option (refused by Validate already) or the variable, is refused.
+    private static Device ResolveDevice(PredictorOptions options)
+    {
+        if (options.Engine == PredictionEngine.LibTorch)
+        {
+            return Devices.Resolve(options.Device);
+        }
+        var fromOption = !string.IsNullOrWhiteSpace(options.Device);
+        var requested = fromOption ? options.Device : Environment.GetEnvironmentVariable(Devices.EnvironmentVariable);
+        if (PredictorOptions.IsCuda(requested))
+        {
+            var source = fromOption ? "Device" : $"the environment variable {Devices.EnvironmentVariable}";
+            throw new InvalidOperationException(
+                $"The OnnxRuntime engine runs on the CPU only, but device '{requested}' was requested ({source}). Use " +
+                "Engine LibTorch (the default) for CUDA, or ask for 'cpu' or 'auto'.");
+        }
+        var device = Devices.Resolve(string.IsNullOrWhiteSpace(requested) ? "cpu" : requested);
+        return device.type == DeviceType.CPU ? device : CPU;
     }
 
     private sealed class Request

@@ -37,6 +37,7 @@ public sealed class PredictorHealthCheck : IHealthCheck
             {
                 ["variant"] = predictor.Variant.ToString(),
                 ["device"] = Devices.Describe(predictor.Device),
+                ["engine"] = predictor.Engine.ToString(),
             };
             return prediction.Probabilities.Count == NeuralNetwork.OutputFeatures && float.IsFinite(sum) && Math.Abs(sum - 1) < 1e-3
                 ? HealthCheckResult.Healthy("The model is loaded and a test forward pass works.", data)

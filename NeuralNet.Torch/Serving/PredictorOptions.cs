@@ -12,8 +12,15 @@ public sealed class PredictorOptions
     public NeuralNetworkVariant Variant { get; set; } = NeuralNetworkVariant.Documented;
 
     /// <summary>The device: <c>cpu</c>, <c>cuda</c>, <c>cuda:N</c> or <c>auto</c>; null means
-    /// <see cref="Devices.Resolve"/>'s default (the <c>NEURALNET_DEVICE</c> variable, else CUDA if available).</summary>
+    /// <see cref="Devices.Resolve"/>'s default (the <c>NEURALNET_DEVICE</c> variable, else CUDA if available).
+    /// With <see cref="PredictionEngine.OnnxRuntime"/> only <c>cpu</c>, <c>auto</c> or null (both mean the CPU) are
+    /// accepted.</summary>
     public string? Device { get; set; }
+
+    /// <summary>Which runtime computes the forward passes. Default <see cref="PredictionEngine.LibTorch"/>, the only
+    /// choice for CUDA; <see cref="PredictionEngine.OnnxRuntime"/> runs on the CPU and needs the application to
+    /// reference the <c>Microsoft.ML.OnnxRuntime</c> package.</summary>
+    public PredictionEngine Engine { get; set; } = PredictionEngine.LibTorch;
 
     /// <summary>Names of the 10 classes, index = class (e.g. FashionMNIST's <c>T-shirt/top</c> ... <c>Ankle boot</c>);
     /// null for none. When set, each prediction carries its <see cref="Prediction.ClassPrediction.Label"/>.</summary>
@@ -40,6 +47,14 @@ public sealed class PredictorOptions
         {
             problems.Add($"Variant must be Documented or Quickstart; found {Variant}.");
         }
+        if (!Enum.IsDefined(Engine))
+        {
+            problems.Add($"Engine must be LibTorch or OnnxRuntime; found {Engine}.");
+        }
+        else if (Engine == PredictionEngine.OnnxRuntime && IsCuda(Device))
+        {
+            problems.Add($"Engine OnnxRuntime runs on the CPU only; Device '{Device}' needs Engine LibTorch (the default).");
+        }
         if (MaxBatchSize is < 1 or > 4096)
         {
             problems.Add($"MaxBatchSize must be between 1 and 4096; found {MaxBatchSize}.");
@@ -63,4 +78,8 @@ public sealed class PredictorOptions
         }
         return problems;
     }
+
+    /// <summary>True for a device text that asks for CUDA (<c>cuda</c>, <c>cuda:N</c>, any case).</summary>
+    internal static bool IsCuda(string? device) =>
+        device is not null && device.Trim().StartsWith("cuda", StringComparison.OrdinalIgnoreCase);
 }

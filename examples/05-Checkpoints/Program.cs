@@ -4,12 +4,16 @@
 //   for name, t in state_dict.items(): print(name, t.dtype, list(t.shape))
 //   print(model.load_state_dict(state_dict))            # <All keys matched successfully>
 //   torch.save(model.state_dict(), OUT)                 # --convert OUT (format from OUT's extension)
+//   torch.onnx.export(model, X, OUT, dynamic_axes=...)  # --convert OUT.onnx
 //
 // FILE may be a PyTorch .pt/.pth, a .safetensors or a TorchSharp .dat file: the format is read from its bytes.
+// OUT.onnx is a standard ONNX graph (opset 17, input "input" [batch, 784], output "logits" [batch, 10]) for ONNX
+// Runtime, Triton or any other ONNX tool.
 using NeuralNet.Torch;
+using NeuralNet.Torch.Onnx;
 using NeuralNet.Torch.Persistence;
 
-const string Usage = "usage: Checkpoints FILE [--variant documented|quickstart] [--convert OUT.pth|OUT.safetensors|OUT.dat]";
+const string Usage = "usage: Checkpoints FILE [--variant documented|quickstart] [--convert OUT.pth|OUT.safetensors|OUT.dat|OUT.onnx]";
 
 string? file = null;
 string? convertTo = null;
@@ -49,7 +53,8 @@ if (file is null)
 try
 {
     // Refuse an output name without a known extension before any work is done.
-    CheckpointFormat? outputFormat = convertTo is null ? null : Checkpoint.FormatFromExtension(convertTo);
+    var toOnnx = convertTo is not null && Path.GetExtension(convertTo).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
+    CheckpointFormat? outputFormat = convertTo is null || toOnnx ? null : OutputFormat(convertTo);
     var info = Checkpoint.Inspect(file);
     Console.WriteLine($"{info.FilePath}: {info.Format} checkpoint, {info.Tensors.Count} tensors");
     var width = info.Tensors.Select(t => t.Name.Length).DefaultIfEmpty(0).Max();
@@ -61,7 +66,13 @@ try
     using var model = new NeuralNetwork(variant);
     Console.WriteLine(model.LoadCheckpoint(file));
 
-    if (convertTo is not null)
+    if (convertTo is not null && toOnnx)
+    {
+        var graph = model.ExportOnnx(convertTo);
+        Console.WriteLine($"Wrote {Path.GetFullPath(convertTo)} (ONNX opset {graph.OpsetVersion}: {graph.InputName} " +
+            $"[batch, {string.Join(", ", graph.InputShape)}] -> {graph.OutputName} [batch, {string.Join(", ", graph.OutputShape)}])");
+    }
+    else if (convertTo is not null)
     {
         model.SaveCheckpoint(convertTo, outputFormat);
         Console.WriteLine($"Wrote {Path.GetFullPath(convertTo)} ({outputFormat})");
@@ -73,10 +84,19 @@ catch (ArgumentException e)
     // ArgumentException appends " (Parameter 'path')": the user needs only the sentence.
     return Fail(e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal), 1);
 }
-catch (Exception e) when (e is CheckpointException or InvalidOperationException)
+catch (Exception e) when (e is CheckpointException or InvalidOperationException or NotSupportedException or IOException or UnauthorizedAccessException)
 {
     return Fail(e.Message, 1);
 }
+
+static CheckpointFormat OutputFormat(string path) =>
+    Path.GetExtension(path).ToLowerInvariant() switch
+    {
+        ".pt" or ".pth" or ".bin" or ".safetensors" or ".dat" => Checkpoint.FormatFromExtension(path),
+        var other => throw new ArgumentException(
+            $"Cannot choose a format for '{path}' from its extension '{other}': use .pt, .pth or .bin (PyTorch), " +
+            ".safetensors, .dat (TorchSharp), or .onnx (ONNX)."),
+    };
 
 static int Fail(string message, int exitCode)
 {

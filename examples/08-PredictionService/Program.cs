@@ -4,11 +4,14 @@
 //
 //   POST /predict  {"pixels": [784 numbers in 0..1]}          -> {"class": k, "probabilities": [10 numbers], "label": null}
 //   POST /predict  {"images": [[784 numbers], ...]}           -> [{"class": ...}, ...]
-//   GET  /healthz  model loaded and a test forward pass works  -> Healthy / Unhealthy
-//   GET  /model    the PyTorch-style structure text and the parameter count
+//   GET  /healthz  readiness: model loaded and a test forward pass works -> Healthy / Unhealthy (503)
+//   GET  /livez    liveness: the process answers (runs no model)        -> Healthy
+//   GET  /model    the PyTorch-style structure text, the parameter count, the device and the engine
 //
-// Settings also come from the environment (Predictor__WeightsPath, Predictor__Variant, Predictor__Device, ...),
-// so the service runs as a stateless replica behind a load balancer.
+// Settings also come from the environment (Predictor__WeightsPath, Predictor__Variant, Predictor__Device,
+// Predictor__Engine=LibTorch|OnnxRuntime, Predictor__MaxBatchSize, ...), so the service runs as a stateless replica
+// behind a load balancer (see the README's section on scaling out).
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using NeuralNet.Torch;
 using NeuralNet.Torch.Serving;
 using PredictionService;
@@ -52,10 +55,12 @@ catch (Exception)
 
 app.MapPost("/predict", PredictEndpoint.Handle);
 app.MapHealthChecks("/healthz");
+app.MapHealthChecks("/livez", new HealthCheckOptions { Predicate = _ => false });
 app.MapGet("/model", () => Results.Json(new
 {
     variant = predictor.Variant.ToString(),
     device = Devices.Describe(predictor.Device),
+    engine = predictor.Engine.ToString(),
     parameters = predictor.ParameterCount,
     structure = predictor.ModelText,
 }));

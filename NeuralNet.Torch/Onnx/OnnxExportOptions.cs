@@ -1,0 +1,27 @@
+namespace NeuralNet.Torch.Onnx;
+
+/// <summary>Settings of an ONNX export (<see cref="OnnxExport"/>). The defaults suit the document's model and
+/// serving: input <c>input</c> <c>[batch, 784]</c>, output <c>logits</c> <c>[batch, 10]</c>.</summary>
+public sealed class OnnxExportOptions
+{
+    /// <summary>The graph input's name. Default <c>input</c>.</summary>
+    public string InputName { get; set; } = "input";
+
+    /// <summary>The graph output's name. Default <c>logits</c> (the document's name for the model's raw output; for a
+    /// model ending in softmax the values are probabilities, whatever the name).</summary>
+    public string OutputName { get; set; } = "logits";
+
+    /// <summary>The name of the dynamic first (batch) dimension of the input and the output. Default <c>batch</c>.</summary>
+    public string BatchDimensionName { get; set; } = "batch";
+
+    /// <summary>The shape of one sample, without the batch dimension: <c>[784]</c>, <c>[28, 28]</c> or
+    /// <c>[1, 28, 28]</c> for the document's model. Null (the default) takes one vector of the first
+    /// <c>Linear</c>'s <c>in_features</c> (<c>[784]</c> for the document's model); a model without a
+    /// <c>Linear</c> needs it set.</summary>
+    public IReadOnlyList<long>? InputShape { get; set; }
+
+    /// <summary>Whether the exporter checks each <see cref="IOnnxSequential"/> module's declaration by running its
+    /// <c>forward</c> against the chain of its children on a random batch. Default true; turn it off only for a module
+    /// whose <c>forward</c> cannot run on random input.</summary>
+    public bool VerifySequentialModules { get; set; } = true;
+}

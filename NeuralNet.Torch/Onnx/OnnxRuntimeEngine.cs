@@ -1,0 +1,131 @@
+using Microsoft.ML.OnnxRuntime;
+using NeuralNet.Torch.Prediction;
+using NeuralNet.Torch.Serving;
+
+namespace NeuralNet.Torch.Onnx;
+
+/// <summary>The ONNX Runtime engine: the model exported to ONNX in memory, one CPU session, and the document's
+/// softmax + argmax computed here on the logits.</summary>
+/// <remarks>Owns the session, its options and the run options, and disposes them; each batch's input and output
+/// values are disposed before <see cref="Predict"/> returns. The input value wraps the caller's array (pinned for the
+/// run), so nothing is copied into native memory but the outputs.</remarks>
+internal sealed class OnnxRuntimeEngine : IPredictionEngine
+{
+    private readonly SessionOptions _sessionOptions;
+    private readonly RunOptions _runOptions;
+    private readonly InferenceSession _session;
+    private readonly string[] _inputNames;
+    private readonly string[] _outputNames;
+    private readonly long[] _shape = [0, NeuralNetwork.InputFeatures];
+    private int _disposed;
+
+    private OnnxRuntimeEngine(byte[] onnx, OnnxExportInfo info)
+    {
+        _inputNames = [info.InputName];
+        _outputNames = [info.OutputName];
+        _sessionOptions = new SessionOptions();
+        try
+        {
+            _runOptions = new RunOptions();
+            _session = new InferenceSession(onnx, _sessionOptions);
+        }
+        catch
+        {
+            _runOptions?.Dispose();
+            _sessionOptions.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The session (for tests: its metadata and disposal).</summary>
+    internal InferenceSession Session => _session;
+
+    /// <summary>The session options (for tests: a SafeHandle, closed on dispose).</summary>
+    internal SessionOptions SessionOptions => _sessionOptions;
+
+    /// <summary>The run options (for tests: a SafeHandle, closed on dispose).</summary>
+    internal RunOptions RunOptions => _runOptions;
+
+    /// <summary>True once disposed.</summary>
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Exports <paramref name="model"/> (<c>[batch, 784]</c> in, <c>[batch, 10]</c> out) and opens an
+    /// ONNX Runtime session on it. The model is not disposed.</summary>
+    /// <exception cref="InvalidOperationException">ONNX Runtime's native library could not be loaded.</exception>
+    public static OnnxRuntimeEngine Create(NeuralNetwork model)
+    {
+        using var buffer = new MemoryStream();
+        var info = model.ExportOnnx(buffer, new OnnxExportOptions { InputShape = [NeuralNetwork.InputFeatures] });
+        try
+        {
+            return new OnnxRuntimeEngine(buffer.ToArray(), info);
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException or BadImageFormatException)
+        {
+            throw new InvalidOperationException(
+                "ONNX Runtime could not be loaded. An application that uses PredictionEngine.OnnxRuntime references the " +
+                "Microsoft.ML.OnnxRuntime package (the native runtime for Linux, Windows and macOS); NeuralNet.Torch brings " +
+                "only its managed bindings. Cause: " + e.GetBaseException().Message, e);
+        }
+    }
+
+    public IReadOnlyList<ClassPrediction> Predict(float[] pixels, int count)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if (count == 0)
+        {
+            return [];
+        }
+        _shape[0] = count;
+        using var input = OrtValue.CreateTensorValueFromMemory(pixels, _shape);
+        using var outputs = _session.Run(_runOptions, _inputNames, [input], _outputNames);
+        var logits = outputs[0].GetTensorDataAsSpan<float>();
+        var classes = logits.Length / count;
+        var results = new ClassPrediction[count];
+        for (var i = 0; i < count; i++)
+        {
+            results[i] = FromLogits(logits.Slice(i * classes, classes));
+        }
+        return results;
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        _session.Dispose();
+        _runOptions.Dispose();
+        _sessionOptions.Dispose();
+    }
+
+    // softmax as libtorch computes it (the maximum subtracted first, so large logits do not overflow), in double and
+    // rounded once to float; argmax takes the first of equal probabilities, as libtorch's does.
+    private static ClassPrediction FromLogits(ReadOnlySpan<float> logits)
+    {
+        var max = double.NegativeInfinity;
+        foreach (var v in logits)
+        {
+            max = Math.Max(max, v);
+        }
+        var exp = new double[logits.Length];
+        var sum = 0.0;
+        for (var k = 0; k < logits.Length; k++)
+        {
+            exp[k] = Math.Exp(logits[k] - max);
+            sum += exp[k];
+        }
+        var probabilities = new float[logits.Length];
+        var best = 0;
+        for (var k = 0; k < logits.Length; k++)
+        {
+            probabilities[k] = (float)(exp[k] / sum);
+            if (probabilities[k] > probabilities[best])
+            {
+                best = k;
+            }
+        }
+        return new ClassPrediction(best, probabilities);
+    }
+}
