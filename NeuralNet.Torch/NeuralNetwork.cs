@@ -69,6 +69,10 @@ public sealed class NeuralNetwork : Module<Tensor, Tensor>
     /// <summary>Which variant this model is.</summary>
     public NeuralNetworkVariant Variant { get; }
 
+    // The stack, for the packed inference path and the bf16 path, which read the layers' live parameters. A property,
+    // not a field: RegisterComponents registers fields only, so this adds no state_dict key.
+    internal Sequential Stack => linear_relu_stack;
+
     /// <summary><c>linear_relu_stack(flatten(x))</c>.</summary>
     /// <param name="x">Images <c>[N, 28, 28]</c> or <c>[N, 1, 28, 28]</c> (float32, on the model's device).</param>
     /// <returns>Logits <c>[N, 10]</c>; the caller owns the tensor.</returns>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using NeuralNet.Torch.Inference;
 using NeuralNet.Torch.Inspection;
 using NeuralNet.Torch.Persistence;
 using NeuralNet.Torch.Prediction;
@@ -19,9 +20,12 @@ namespace NeuralNet.Torch.Serving;
 /// input, queue it, and wait on a task.</para>
 /// <para>The worker takes the first waiting request, then lets others join for up to
 /// <see cref="PredictorOptions.MaxBatchWait"/> or until <see cref="PredictorOptions.MaxBatchSize"/> images are
-/// gathered, runs one forward pass (softmax + argmax, as <see cref="PredictionExtensions.Predict"/>), and completes
+/// gathered, runs one forward pass (softmax + argmax, as <see cref="PredictionExtensions.Predict(NeuralNetwork, torch.Tensor)"/>), and completes
 /// each request. A batched result equals the one-at-a-time result in class and, within float32 rounding of a GEMM
 /// whose summation order may depend on the batch size, in probabilities.</para>
+/// <para>Batches of up to <see cref="PredictorOptions.PackedMaxBatchSize"/> images of a CPU model run on the managed
+/// <see cref="PackedInference"/> path straight from the queued pixels (no tensor is made), the rest on libtorch, in
+/// float32 or, when <see cref="PredictorOptions.Precision"/> opts in, bfloat16.</para>
 /// <para>Input: one image is 784 floats (a 28 x 28 image, row by row), pixel values in [0, 1]. Wrong lengths, NaN or
 /// infinite values and null are refused with <see cref="ArgumentException"/> on the caller's thread, before
 /// anything is queued; the predictor keeps serving.</para>
@@ -37,8 +41,10 @@ public sealed class Predictor : IDisposable
     private readonly SemaphoreSlim _available = new(0);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _worker;
+    private readonly InferenceOptions _inference;
     private int _queued;
     private int _disposed;
+    private long _packedBatches;
 
     /// <summary>Creates a predictor that owns <paramref name="model"/>: it is moved to the configured device, put in
     /// eval mode, and disposed with the predictor.</summary>
@@ -60,6 +66,11 @@ public sealed class Predictor : IDisposable
             throw new ArgumentException("Invalid predictor options: " + string.Join(" ", problems), nameof(options));
         }
         Device = Devices.Resolve(_options.Device);
+        _inference = new InferenceOptions { PackedMaxBatchSize = _options.PackedMaxBatchSize, Precision = _options.Precision };
+        if (_options.Precision == InferencePrecision.BFloat16 && Device.type != DeviceType.CPU)
+        {
+            throw new ArgumentException($"Invalid predictor options: Precision BFloat16 runs on the CPU only; the device is {Devices.Describe(Device)}.", nameof(options));
+        }
         ModelText = model.ToPyTorchString();
         ParameterCount = model.parameters().Sum(p => p.numel());
         _model = model;
@@ -124,6 +135,9 @@ public sealed class Predictor : IDisposable
 
     /// <summary>The model's variant.</summary>
     public NeuralNetworkVariant Variant => _model.Variant;
+
+    /// <summary>How many batches ran on the packed path (for tests and diagnostics).</summary>
+    internal long PackedBatches => Interlocked.Read(ref _packedBatches);
 
     /// <summary>Predicts one image.</summary>
     /// <param name="pixels">784 values in [0, 1] (28 x 28, row by row); copied before this returns.</param>
@@ -300,10 +314,18 @@ public sealed class Predictor : IDisposable
                 request.Pixels.CopyTo(pixels, offset);
                 offset += request.Pixels.Length;
             }
+            // The pixels were checked (length, finiteness) on the callers' threads.
             IReadOnlyList<ClassPrediction> predictions;
-            using (var input = tensor(pixels, [total, NeuralNetwork.InputFeatures]))
+            var path = PackedInference.Choose(_model, total, packableInput: true, _inference, out var weights);
+            if (path == InferencePath.Packed)
             {
-                predictions = _model.Predict(input);
+                predictions = PackedInference.PredictChecked(weights, pixels, total);
+                Interlocked.Increment(ref _packedBatches);
+            }
+            else
+            {
+                using var input = tensor(pixels, [total, NeuralNetwork.InputFeatures]);
+                predictions = PredictionExtensions.RunLibTorch(_model, input, total, path == InferencePath.LibTorchBFloat16);
             }
             var names = _options.ClassNames;
             var next = 0;
