@@ -40,7 +40,7 @@ public sealed class PackedInferenceTests
 
     [Test]
     public void Predict_RandomWeights_EqualsLibTorchWithin1e5_ForEveryBatchShapeAndBothVariants(
-        [Values] NeuralNetworkVariant variant, [Values(1, 2, 3, 4, 5, 8, 17, 64)] int batch, [Values] bool vector512)
+        [Values] NeuralNetworkVariant variant, [Values(1, 2, 3, 4, 5, 8, 17, 64)] int batch, [Values] bool vector512, [Values] bool frozen)
     {
         if (vector512 && !CpuFeatures.HasAvx512)
         {
@@ -48,6 +48,10 @@ public sealed class PackedInferenceTests
         }
         DenseKernels.UseVector512 = vector512;
         using var model = NewModel(variant);
+        if (frozen)
+        {
+            PackedInference.Freeze(model); // batches of 1 to 3 then run on the interleaved snapshot
+        }
         using var x = torch.rand(batch, 28, 28);
 
         var expected = model.Predict(x, InferenceOptions.LibTorchOnly);
@@ -95,6 +99,10 @@ public sealed class PackedInferenceTests
         model.LoadCheckpoint(weights);
         using var images = MnistImages.ReadFirst(imagesPath, 256);
 
+        if (checkpoint.StartsWith("pytorch/1R", StringComparison.Ordinal))
+        {
+            PackedInference.Freeze(model); // one of the three through the frozen model's snapshot
+        }
         var expected = model.Predict(images, InferenceOptions.LibTorchOnly);
         // In the batch sizes the packed path serves: 1, a full block of 4, and its cut-over.
         var actual = new List<ClassPrediction>();
@@ -340,5 +348,94 @@ public sealed class PackedInferenceTests
         }
 
         HelperThread.Shared.JobsJoined.Should().BeGreaterThan(before);
+    }
+
+    [Test]
+    public void Snapshot_FrozenModel_IsUsed_AndRetiredByTrainingMode()
+    {
+        using var model = PackedInference.Freeze(NewModel(NeuralNetworkVariant.Documented));
+        using var x = torch.rand(1, 784);
+
+        ShouldMatch(model.Predict(x), model.Predict(x, InferenceOptions.LibTorchOnly));
+        model.PackedSnapshot.Should().NotBeNull("a frozen model in eval mode gets the interleaved snapshot");
+
+        model.train();
+        model.PackedSnapshot.Should().BeNull();
+        using (no_grad())
+        {
+            foreach (var p in model.parameters())
+            {
+                p.mul_(1.5);
+            }
+        }
+        model.eval();
+
+        ShouldMatch(model.Predict(x), model.Predict(x, InferenceOptions.LibTorchOnly));
+    }
+
+    [Test]
+    public void Snapshot_RequiresGradTurnedOn_IsNotUsed_SoTrainingIsSeen()
+    {
+        using var model = PackedInference.Freeze(NewModel(NeuralNetworkVariant.Quickstart));
+        using var x = torch.rand(1, 784);
+        using var labels = torch.tensor(new long[] { 3 });
+        model.Predict(x);
+        model.PackedSnapshot.Should().NotBeNull();
+
+        // Fine-tuning in eval mode (no train() call): only requires_grad changes.
+        foreach (var p in model.parameters())
+        {
+            p.requires_grad = true;
+        }
+        using (var optimizer = optim.SGD(model.parameters(), 0.5))
+        {
+            optimizer.zero_grad();
+            using var loss = nn.functional.cross_entropy(model.forward(x), labels);
+            loss.backward();
+            optimizer.step();
+        }
+
+        ShouldMatch(model.Predict(x), model.Predict(x, InferenceOptions.LibTorchOnly));
+        // And frozen again: a new snapshot of the trained weights.
+        PackedInference.Freeze(model);
+        ShouldMatch(model.Predict(x), model.Predict(x, InferenceOptions.LibTorchOnly));
+    }
+
+    [Test]
+    public void Snapshot_LoadCheckpoint_RetiresIt()
+    {
+        using var folder = new TempFolder();
+        using (var other = NewModel(NeuralNetworkVariant.Quickstart, seed: 99))
+        {
+            other.SaveCheckpoint(folder.File("other.pth"));
+        }
+        using var model = PackedInference.Freeze(NewModel(NeuralNetworkVariant.Quickstart));
+        using var x = torch.rand(1, 784);
+        model.Predict(x);
+
+        model.LoadCheckpoint(folder.File("other.pth"));
+
+        ShouldMatch(model.Predict(x), model.Predict(x, InferenceOptions.LibTorchOnly));
+    }
+
+    [Test]
+    public void Snapshot_InPlaceWriteToAFrozenModel_NeedsRefresh_AsDocumented()
+    {
+        using var model = PackedInference.Freeze(NewModel(NeuralNetworkVariant.Quickstart));
+        using var x = torch.rand(1, 784);
+        var before = model.Predict(x);
+        using (no_grad())
+        {
+            model.parameters().ElementAt(4).mul_(3f); // the last weight: the logits move apart
+        }
+        var after = model.Predict(x, InferenceOptions.LibTorchOnly);
+        after[0].Probabilities[0].Should().NotBeApproximately(before[0].Probabilities[0], 1e-4f);
+
+        // The one write the snapshot cannot see (a frozen model written in place by other code): still the old weights.
+        ShouldMatch(model.Predict(x), before);
+
+        PackedInference.Refresh(model);
+        ShouldMatch(model.Predict(x), after);
+        model.PackedSnapshot.Should().NotBeNull("the next call copies the weights again");
     }
 }

@@ -31,7 +31,11 @@ internal sealed class HelperThread
     // prefetch pair).
     private const int Pad = 32;
 
-    private static readonly Lazy<HelperThread?> LazyShared = new(() => Environment.ProcessorCount > 1 ? new HelperThread() : null);
+    /// <summary>Set to <c>0</c> to run the packed path on the calling thread only (no helper thread).</summary>
+    public const string EnvironmentVariable = "NEURALNET_PACKED_HELPER";
+
+    private static readonly Lazy<HelperThread?> LazyShared = new(() =>
+        Environment.ProcessorCount > 1 && Environment.GetEnvironmentVariable(EnvironmentVariable) != "0" ? new HelperThread() : null);
 
     private readonly int[] _claims = new int[MaxPhases * 2 * Pad];
     private readonly int[] _done = new int[MaxPhases * Pad];
@@ -52,7 +56,7 @@ internal sealed class HelperThread
     /// <summary>How long the helper keeps spinning for a next job before it parks.</summary>
     public static TimeSpan SpinTime { get; } = TimeSpan.FromMicroseconds(200);
 
-    /// <summary>The helper, or null on a single-core machine.</summary>
+    /// <summary>The helper, or null on a single-core machine or where <see cref="EnvironmentVariable"/> is <c>0</c>.</summary>
     public static HelperThread? Shared => LazyShared.Value;
 
     /// <summary>How many jobs the helper took part in (for tests and diagnostics).</summary>

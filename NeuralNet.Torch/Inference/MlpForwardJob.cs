@@ -62,6 +62,20 @@ internal sealed unsafe class MlpForwardJob : PhasedJob
     public override void RunChunk(int phase, int chunk)
     {
         var r0 = chunk * ChunkRows;
+        if (_weights.Interleaved)
+        {
+            if (phase == 0)
+            {
+                DenseKernels.DenseInterleaved(_weights.W0, _weights.B0, NeuralNetwork.InputFeatures, _x, NeuralNetwork.InputFeatures,
+                    _h1, NeuralNetwork.HiddenFeatures, _n, r0, r0 + ChunkRows, relu: true);
+            }
+            else
+            {
+                DenseKernels.DenseInterleaved(_weights.W1, _weights.B1, NeuralNetwork.HiddenFeatures, _h1, NeuralNetwork.HiddenFeatures,
+                    _h2, NeuralNetwork.HiddenFeatures, _n, r0, r0 + ChunkRows, relu: true);
+            }
+            return;
+        }
         if (phase == 0)
         {
             DenseKernels.Dense(_weights.W0, _weights.B0, NeuralNetwork.InputFeatures, _x, NeuralNetwork.InputFeatures,

@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 
 namespace NeuralNet.Torch.Inference;
 
-/// <summary>Pointers to the live float32 parameters of the three layers, valid while the model is not changed.</summary>
+/// <summary>Pointers to the float32 parameters of the three layers: the live row-major tensors, or a frozen model's
+/// interleaved snapshot (<see cref="Interleaved"/>, kept alive by <see cref="Snapshot"/>).</summary>
 internal readonly unsafe struct MlpWeights
 {
     public readonly float* W0;
@@ -17,8 +18,16 @@ internal readonly unsafe struct MlpWeights
     public readonly float* B2;
     public readonly bool FinalRelu;
 
-    private MlpWeights(float* w0, float* b0, float* w1, float* b1, float* w2, float* b2, bool finalRelu)
+    /// <summary>True when <see cref="W0"/> and <see cref="W1"/> are in <see cref="DenseKernels.Interleave"/>'s layout.</summary>
+    public readonly bool Interleaved;
+
+    /// <summary>The snapshot the pointers point into (null for live weights): holding it keeps its arrays alive.</summary>
+    public readonly PackedWeights? Snapshot;
+
+    public MlpWeights(float* w0, float* b0, float* w1, float* b1, float* w2, float* b2, bool finalRelu, PackedWeights? snapshot = null)
     {
+        Interleaved = snapshot is not null;
+        Snapshot = snapshot;
         W0 = w0;
         B0 = b0;
         W1 = w1;
@@ -28,7 +37,7 @@ internal readonly unsafe struct MlpWeights
         FinalRelu = finalRelu;
     }
 
-    /// <summary>Resolves the pointers, or says why the packed path cannot read this model (not float32, not on the
+    /// <summary>Resolves the live pointers, or says why the packed path cannot read this model (not float32, not on the
     /// CPU, a parameter replaced by one of another shape or a non-contiguous view, no bias).</summary>
     public static bool TryResolve(NeuralNetwork model, out MlpWeights weights, out string reason)
     {

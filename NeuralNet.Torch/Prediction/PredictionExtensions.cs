@@ -132,7 +132,10 @@ public static class PredictionExtensions
         using var noGrad = no_grad();
         try
         {
-            model.eval();
+            if (wasTraining)
+            {
+                model.eval();
+            }
             var reference = model.parameters().First();
             var input = images.reshape(count, NeuralNetwork.InputFeatures);
             // Device has no value equality in TorchSharp: compare its parts.
@@ -164,7 +167,10 @@ public static class PredictionExtensions
         }
         finally
         {
-            model.train(wasTraining);
+            if (wasTraining)
+            {
+                model.train();
+            }
         }
     }
 

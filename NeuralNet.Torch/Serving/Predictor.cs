@@ -47,7 +47,8 @@ public sealed class Predictor : IDisposable
     private long _packedBatches;
 
     /// <summary>Creates a predictor that owns <paramref name="model"/>: it is moved to the configured device, put in
-    /// eval mode, and disposed with the predictor.</summary>
+    /// eval mode with every parameter's <c>requires_grad</c> off (<see cref="PackedInference.Freeze"/>), and disposed
+    /// with the predictor.</summary>
     /// <param name="model">The model; the predictor takes ownership.</param>
     /// <param name="options">Settings; null for the defaults. <see cref="PredictorOptions.WeightsPath"/> and
     /// <see cref="PredictorOptions.Variant"/> are not used here: the model is given.</param>
@@ -75,7 +76,8 @@ public sealed class Predictor : IDisposable
         ParameterCount = model.parameters().Sum(p => p.numel());
         _model = model;
         _model.to(Device);
-        _model.eval();
+        // The predictor owns the model and never trains it: frozen, it runs on the packed path's interleaved snapshot.
+        PackedInference.Freeze(_model);
         _worker = new Thread(Work) { IsBackground = true, Name = "NeuralNet.Torch predictor" };
         _worker.Start();
     }
