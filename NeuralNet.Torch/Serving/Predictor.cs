@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using NeuralNet.Torch.Inference;
 using NeuralNet.Torch.Inspection;
 using NeuralNet.Torch.Onnx;
 using NeuralNet.Torch.Persistence;
@@ -20,9 +21,12 @@ namespace NeuralNet.Torch.Serving;
 /// input, queue it, and wait on a task.</para>
 /// <para>The worker takes the first waiting request, then lets others join for up to
 /// <see cref="PredictorOptions.MaxBatchWait"/> or until <see cref="PredictorOptions.MaxBatchSize"/> images are
-/// gathered, runs one forward pass (softmax + argmax, as <see cref="PredictionExtensions.Predict"/>), and completes
+/// gathered, runs one forward pass (softmax + argmax, as <see cref="PredictionExtensions.Predict(NeuralNetwork, torch.Tensor)"/>), and completes
 /// each request. A batched result equals the one-at-a-time result in class and, within float32 rounding of a GEMM
 /// whose summation order may depend on the batch size, in probabilities.</para>
+/// <para>Batches of up to <see cref="PredictorOptions.PackedMaxBatchSize"/> images of a CPU model run on the managed
+/// <see cref="PackedInference"/> path straight from the queued pixels (no tensor is made), the rest on libtorch, in
+/// float32 or, when <see cref="PredictorOptions.Precision"/> opts in, bfloat16.</para>
 /// <para>Input: one image is 784 floats (a 28 x 28 image, row by row), pixel values in [0, 1]. Wrong lengths, NaN or
 /// infinite values and null are refused with <see cref="ArgumentException"/> on the caller's thread, before
 /// anything is queued; the predictor keeps serving.</para>
@@ -47,7 +51,7 @@ public sealed class Predictor : IDisposable
     private int _disposed;
 
     /// <summary>Creates a predictor that owns <paramref name="model"/>. With the libtorch engine the model is moved to
-    /// the configured device, put in eval mode, and disposed with the predictor; with ONNX Runtime it is exported
+    /// the configured device, put in eval mode with every parameter's <c>requires_grad</c> off (<see cref="PackedInference.Freeze"/>: the packed fast path then serves an interleaved snapshot of its weights), and disposed with the predictor; with ONNX Runtime it is exported
     /// to ONNX in memory and disposed once the session is open.</summary>
     /// <param name="model">The model; the predictor takes ownership once this constructor returns.</param>
     /// <param name="options">Settings; null for the defaults. <see cref="PredictorOptions.WeightsPath"/> and
@@ -74,6 +78,10 @@ public sealed class Predictor : IDisposable
         ParameterCount = model.parameters().Sum(p => p.numel());
         Variant = model.Variant;
         Engine = _options.Engine;
+        if (_options.Precision == InferencePrecision.BFloat16 && Device.type != DeviceType.CPU)
+        {
+            throw new ArgumentException($"Invalid predictor options: Precision BFloat16 runs on the CPU only; the device is {Devices.Describe(Device)}.", nameof(options));
+        }
         if (Engine == PredictionEngine.OnnxRuntime)
         {
             _engine = OnnxRuntimeEngine.Create(model);
@@ -81,7 +89,8 @@ public sealed class Predictor : IDisposable
         }
         else
         {
-            _engine = new LibTorchEngine(model, Device);
+            _engine = new LibTorchEngine(model, Device,
+                new InferenceOptions { PackedMaxBatchSize = _options.PackedMaxBatchSize, Precision = _options.Precision });
         }
         _worker = new Thread(Work) { IsBackground = true, Name = "NeuralNet.Torch predictor" };
         _worker.Start();
@@ -148,6 +157,9 @@ public sealed class Predictor : IDisposable
 
     /// <summary>The engine (for tests: the ONNX Runtime session's disposal).</summary>
     internal IPredictionEngine EngineInstance => _engine;
+
+    /// <summary>How many batches ran on the packed path (for tests and diagnostics; 0 on ONNX Runtime).</summary>
+    internal long PackedBatches => (_engine as LibTorchEngine)?.PackedBatches ?? 0;
 
     /// <summary>Predicts one image.</summary>
     /// <param name="pixels">784 values in [0, 1] (28 x 28, row by row); copied before this returns.</param>

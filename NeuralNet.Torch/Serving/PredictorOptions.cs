@@ -1,3 +1,5 @@
+using NeuralNet.Torch.Inference;
+
 namespace NeuralNet.Torch.Serving;
 
 /// <summary>Settings of a <see cref="Predictor"/>. Checked when the predictor is built (and, with dependency
@@ -37,6 +39,16 @@ public sealed class PredictorOptions
     /// with <see cref="PredictorBusyException"/> rather than queued without bound. Default 4096.</summary>
     public int QueueCapacity { get; set; } = 4096;
 
+    /// <summary>The largest batch that runs on the managed <see cref="PackedInference"/> float32 path (0 to 4096; 0 turns
+    /// it off). Default <see cref="PackedInference.DefaultMaxBatchSize"/>, the measured cut-over; larger batches run
+    /// libtorch.</summary>
+    public int PackedMaxBatchSize { get; set; } = PackedInference.DefaultMaxBatchSize;
+
+    /// <summary>The arithmetic of batches above <see cref="PackedMaxBatchSize"/>: float32 (default), or the opt-in
+    /// <see cref="InferencePrecision.BFloat16"/>, accepted only for the CPU on CPUs with AVX512_BF16 (see there for its
+    /// measured accuracy cost).</summary>
+    public InferencePrecision Precision { get; set; } = InferencePrecision.Float32;
+
     /// <summary>Every problem with these settings, one message each; empty when they are valid. Does not touch
     /// libtorch, so it can run before anything is loaded.</summary>
     /// <returns>The problems.</returns>
@@ -62,6 +74,18 @@ public sealed class PredictorOptions
         if (MaxBatchWait < TimeSpan.Zero || MaxBatchWait > TimeSpan.FromSeconds(1))
         {
             problems.Add($"MaxBatchWait must be between 0 and 1 second; found {MaxBatchWait}.");
+        }
+        if (PackedMaxBatchSize is < 0 or > 4096)
+        {
+            problems.Add($"PackedMaxBatchSize must be between 0 and 4096; found {PackedMaxBatchSize}.");
+        }
+        if (!Enum.IsDefined(Precision))
+        {
+            problems.Add($"Precision must be Float32 or BFloat16; found {Precision}.");
+        }
+        else if (Precision == InferencePrecision.BFloat16 && !CpuFeatures.HasAvx512BFloat16)
+        {
+            problems.Add("Precision BFloat16 needs a CPU with AVX512_BF16, and this one has none; use Float32.");
         }
         if (QueueCapacity < 1)
         {

@@ -1,0 +1,124 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+using TorchSharp.Modules;
+
+namespace NeuralNet.Torch.Inference;
+
+/// <summary>
+/// A frozen model's weights copied into pinned managed arrays, the hidden layers' rows interleaved 8 at a time
+/// (<see cref="DenseKernels.Interleave"/>) so each block streams sequentially: about 1.5x the live row-major layout's
+/// bandwidth from L2 on the project's CPU.
+/// </summary>
+/// <remarks>
+/// Used only while the model is in eval mode, every parameter has <c>requires_grad == false</c>, the parameter objects
+/// and their native handles are those it was copied from, and the model's <see cref="NeuralNetwork.WeightsVersion"/>
+/// (bumped by <c>train()</c>, <c>LoadCheckpoint</c>, <see cref="PackedInference.Refresh"/> and any call that finds the
+/// model trainable) has not moved. Anything else reads the live parameters instead. See <see cref="PackedInference"/>
+/// for the one kind of change it cannot see.
+/// </remarks>
+internal sealed unsafe class PackedWeights
+{
+    private readonly float[] _w0;
+    private readonly float[] _b0;
+    private readonly float[] _w1;
+    private readonly float[] _b1;
+    private readonly float[] _w2;
+    private readonly float[] _b2;
+    private readonly Parameter[] _parameters;
+    private readonly IntPtr[] _handles;
+    private readonly Linear[] _layers;
+    private readonly int _version;
+
+    private PackedWeights(MlpLayers layers, in MlpWeights live, int version)
+    {
+        const int input = NeuralNetwork.InputFeatures;
+        const int hidden = NeuralNetwork.HiddenFeatures;
+        const int output = NeuralNetwork.OutputFeatures;
+        _w0 = GC.AllocateUninitializedArray<float>(hidden * input, pinned: true);
+        _w1 = GC.AllocateUninitializedArray<float>(hidden * hidden, pinned: true);
+        _w2 = GC.AllocateUninitializedArray<float>(output * hidden, pinned: true);
+        _b0 = GC.AllocateUninitializedArray<float>(hidden, pinned: true);
+        _b1 = GC.AllocateUninitializedArray<float>(hidden, pinned: true);
+        _b2 = GC.AllocateUninitializedArray<float>(output, pinned: true);
+        DenseKernels.Interleave(new ReadOnlySpan<float>(live.W0, hidden * input), hidden, input, _w0);
+        DenseKernels.Interleave(new ReadOnlySpan<float>(live.W1, hidden * hidden), hidden, hidden, _w1);
+        new ReadOnlySpan<float>(live.W2, output * hidden).CopyTo(_w2);
+        new ReadOnlySpan<float>(live.B0, hidden).CopyTo(_b0);
+        new ReadOnlySpan<float>(live.B1, hidden).CopyTo(_b1);
+        new ReadOnlySpan<float>(live.B2, output).CopyTo(_b2);
+        _layers = [layers.First, layers.Second, layers.Third];
+        _parameters = Parameters(layers);
+        _handles = _parameters.Select(p => p.Handle).ToArray();
+        _version = version;
+        Weights = new MlpWeights(
+            (float*)Pin(_w0), (float*)Pin(_b0), (float*)Pin(_w1), (float*)Pin(_b1), (float*)Pin(_w2), (float*)Pin(_b2),
+            live.FinalRelu, this);
+    }
+
+    /// <summary>The snapshot's pointers.</summary>
+    public MlpWeights Weights { get; }
+
+    /// <summary>Whether a batch of <paramref name="n"/> gains from the snapshot: the interleaved blocks win where the
+    /// weights' bandwidth is the limit (1 to 3 images); from 4 images on the row-major 4 x 4 blocks are faster
+    /// (measured: batch 8 took 43 us on live weights, 55 to 64 us on the interleaved 8 x 2 blocks).</summary>
+    public static bool Helps(long n) => n <= 3;
+
+    /// <summary>The weights to use for <paramref name="model"/> now: its current snapshot, a new one when it is frozen
+    /// and in eval mode, or its live parameters. False when the packed path cannot run the model at all.</summary>
+    public static bool TryGet(NeuralNetwork model, bool allowSnapshot, out MlpWeights weights, out string reason)
+    {
+        weights = default;
+        if (!MlpLayers.TryGet(model, out var layers, out reason))
+        {
+            return false;
+        }
+        var frozen = !model.training && IsFrozen(layers);
+        if (!frozen && model.PackedSnapshot is not null)
+        {
+            // Seen trainable: whatever happens next, the snapshot must not come back after a re-freeze.
+            model.InvalidatePackedWeights();
+        }
+        var usable = frozen && allowSnapshot && DenseKernels.UseVector512;
+        if (usable && model.PackedSnapshot is { } snapshot && snapshot.IsCurrent(model, layers))
+        {
+            weights = snapshot.Weights;
+            return true;
+        }
+        if (!MlpWeights.TryResolve(model, out weights, out reason))
+        {
+            return false;
+        }
+        if (usable)
+        {
+            var fresh = new PackedWeights(layers, weights, model.WeightsVersion);
+            model.PackedSnapshot = fresh;
+            weights = fresh.Weights;
+        }
+        return true;
+    }
+
+    private bool IsCurrent(NeuralNetwork model, MlpLayers layers)
+    {
+        if (model.WeightsVersion != _version
+            || !ReferenceEquals(layers.First, _layers[0]) || !ReferenceEquals(layers.Second, _layers[1]) || !ReferenceEquals(layers.Third, _layers[2]))
+        {
+            return false;
+        }
+        return Same(layers.First.weight, 0) && Same(layers.First.bias, 1)
+            && Same(layers.Second.weight, 2) && Same(layers.Second.bias, 3)
+            && Same(layers.Third.weight, 4) && Same(layers.Third.bias, 5);
+    }
+
+    private bool Same(Parameter? parameter, int index) =>
+        ReferenceEquals(parameter, _parameters[index]) && parameter.Handle == _handles[index];
+
+    private static bool IsFrozen(MlpLayers layers) =>
+        !layers.First.weight.requires_grad && layers.First.bias?.requires_grad == false
+        && !layers.Second.weight.requires_grad && layers.Second.bias?.requires_grad == false
+        && !layers.Third.weight.requires_grad && layers.Third.bias?.requires_grad == false;
+
+    private static Parameter[] Parameters(MlpLayers layers) =>
+        [layers.First.weight, layers.First.bias!, layers.Second.weight, layers.Second.bias!, layers.Third.weight, layers.Third.bias!];
+
+    private static void* Pin(float[] array) => System.Runtime.CompilerServices.Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+}

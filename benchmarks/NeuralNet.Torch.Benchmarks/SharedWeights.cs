@@ -1,0 +1,77 @@
+using NeuralNet.Torch.Inference;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace NeuralNet.Torch.Benchmarks;
+
+/// <summary>One set of weights for every case of a run: the library's model (seed 42, documented variant) and, built
+/// from the same values, the raw TorchSharp chain, the bf16 chain, the ONNX graph and the managed baseline's arrays.</summary>
+internal sealed class SharedWeights : IDisposable
+{
+    public SharedWeights(NeuralNetworkVariant variant = NeuralNetworkVariant.Documented)
+    {
+        torch.InitializeDeviceType(DeviceType.CPU);
+        torch.manual_seed(42);
+        Model = new NeuralNetwork(variant);
+        Model.eval();
+        var linears = Model.named_modules().Select(m => m.module).OfType<Linear>().ToArray();
+        Layers = linears.Select(l => (
+            l.weight.data<float>().ToArray(),
+            l.bias!.data<float>().ToArray(),
+            (int)l.weight.size(0),
+            (int)l.weight.size(1))).ToArray();
+        FinalRelu = variant == NeuralNetworkVariant.Documented;
+
+        // The raw chains: TorchSharp's own modules, nothing of this library, holding copies of the same values.
+        Raw = BuildCopy(Layers, FinalRelu);
+        Raw.eval();
+        RawBFloat16 = BuildCopy(Layers, FinalRelu);
+        RawBFloat16.to(ScalarType.BFloat16);
+        RawBFloat16.eval();
+        Onnx = new OnnxMlp(OnnxMlp.BuildMlp(Layers, FinalRelu));
+    }
+
+    public NeuralNetwork Model { get; }
+
+    public (float[] Weight, float[] Bias, int Out, int In)[] Layers { get; }
+
+    public bool FinalRelu { get; }
+
+    public Sequential Raw { get; }
+
+    public Sequential RawBFloat16 { get; }
+
+    public OnnxMlp Onnx { get; }
+
+    public static InferenceOptions BFloat16 { get; } = new() { Precision = InferencePrecision.BFloat16 };
+
+    public void Dispose()
+    {
+        Model.Dispose();
+        Raw.Dispose();
+        RawBFloat16.Dispose();
+        Onnx.Dispose();
+    }
+
+    private static Sequential BuildCopy((float[] Weight, float[] Bias, int Out, int In)[] layers, bool finalRelu)
+    {
+        var modules = new List<nn.Module<Tensor, Tensor>>();
+        foreach (var (weight, bias, outFeatures, inFeatures) in layers)
+        {
+            var linear = nn.Linear(inFeatures, outFeatures);
+            using (no_grad())
+            {
+                linear.weight.copy_(torch.tensor(weight, [outFeatures, inFeatures]));
+                linear.bias!.copy_(torch.tensor(bias, [outFeatures]));
+            }
+            modules.Add(linear);
+            modules.Add(nn.ReLU());
+        }
+        if (!finalRelu)
+        {
+            modules.RemoveAt(modules.Count - 1);
+        }
+        return nn.Sequential(modules);
+    }
+}
