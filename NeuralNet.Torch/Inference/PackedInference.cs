@@ -213,8 +213,11 @@ public static unsafe class PackedInference
         return results;
     }
 
-    /// <summary>The number of NaN or infinite values.</summary>
-    internal static long CountNonFinite(ReadOnlySpan<float> values)
+    /// <summary>The number of NaN or infinite values (on both cores for large inputs).</summary>
+    internal static long CountNonFinite(ReadOnlySpan<float> values) => NonFiniteCountJob.Count(values);
+
+    /// <summary>The number of NaN or infinite values, on the calling thread.</summary>
+    internal static long CountNonFiniteSerial(ReadOnlySpan<float> values)
     {
         // x - x is 0 for finite x and NaN for NaN or +-infinity: one vectorised pass, then a count only if needed.
         var i = 0;
