@@ -47,8 +47,11 @@ namespace NeuralNet.Torch.Inference;
 public static unsafe class PackedInference
 {
     /// <summary>The default cut-over: batches up to this size run on the packed path. Measured on the project's
-    /// 2-core AMD EPYC (Zen 5) against libtorch 2.10's MKL path; see benchmarks/README.md.</summary>
-    public const int DefaultMaxBatchSize = 64;
+    /// 2-core AMD EPYC (Zen 5) against libtorch 2.10's MKL path (benchmarks/README.md, <c>cutover</c>): the packed
+    /// path was 1.9x faster per image at 256 and 1.4x at 512, and at 4096 the two were within the machine's noise of
+    /// each other, so 256 keeps a clear margin. On other CPUs measure with the benchmark's <c>cutover</c> run and set
+    /// <see cref="InferenceOptions.PackedMaxBatchSize"/>.</summary>
+    public const int DefaultMaxBatchSize = 256;
 
     /// <summary>Whether the packed path can run this model now.</summary>
     /// <param name="model">The model.</param>
