@@ -40,8 +40,9 @@ namespace NeuralNet.Torch.Inference;
 /// class is the first index of the largest probability, as libtorch's argmax; two classes whose probabilities tie
 /// within rounding may come out the other way round than libtorch's. Input is checked exactly as
 /// <see cref="PredictionExtensions.Predict(NeuralNetwork, torch.Tensor)"/> does (same exceptions, same messages).</para>
-/// <para><b>Threads.</b> One process-wide helper thread runs half of each batch's rows; it spins for 200 us after a
-/// batch waiting for the next, then sleeps. A second thread predicting at the same time computes alone on its own
+/// <para><b>Threads.</b> One process-wide helper thread runs half of each batch's rows; after a batch it watches for
+/// the next one for 200 us (spinning, then yielding its core to other runnable threads), then sleeps. Set the
+/// environment variable <c>NEURALNET_PACKED_HELPER=0</c> to run on the calling thread only. A second thread predicting at the same time computes alone on its own
 /// thread. Like libtorch's own forward pass, it must not run while another thread changes the model.</para>
 /// </remarks>
 public static unsafe class PackedInference

@@ -37,7 +37,17 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 
 // Load the model now, not on the first request: a bad weights file stops the service at start with its message.
-var predictor = app.Services.GetRequiredService<Predictor>();
+Predictor predictor;
+try
+{
+    predictor = app.Services.GetRequiredService<Predictor>();
+}
+catch
+{
+    // Disposing the host flushes the console logger's queue, so the logged reason is printed before the crash.
+    await app.DisposeAsync();
+    throw;
+}
 
 app.MapPost("/predict", PredictEndpoint.Handle);
 app.MapHealthChecks("/healthz");
