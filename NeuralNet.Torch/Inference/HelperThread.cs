@@ -12,8 +12,9 @@ namespace NeuralNet.Torch.Inference;
 /// core keeps reading the same rows of the weights and they stay in its L2 cache), and whoever runs out steals from
 /// the other half. A helper that is asleep, descheduled or busy with another caller's job just means the caller does
 /// all the chunks. Claims are atomic counters, so every chunk runs exactly once.</para>
-/// <para>After a job the helper spins for <see cref="SpinTime"/> waiting for the next one, then parks on a semaphore
-/// (no CPU while idle); a caller that finds it parked wakes it and carries on without waiting.</para>
+/// <para>After a job the helper spins for <see cref="SpinTime"/> waiting for the next one (the first tenth busy, then
+/// yielding its core to any other runnable thread between looks), then parks on a semaphore (no CPU while idle); a
+/// caller that finds it parked wakes it and carries on without waiting.</para>
 /// <para>Only one caller at a time uses the helper; a concurrent caller runs its job alone on its own thread.
 /// Steady state allocates nothing.</para>
 /// </remarks>
@@ -180,9 +181,19 @@ internal sealed class HelperThread
                 idleSince = Stopwatch.GetTimestamp();
                 continue;
             }
-            if (Stopwatch.GetTimestamp() - idleSince < _spinTicks)
+            var idle = Stopwatch.GetTimestamp() - idleSince;
+            if (idle < _spinTicks)
             {
-                Thread.SpinWait(8);
+                // Pure spinning for the first tenth, then yielding spins: on a machine whose other threads (a
+                // service's request threads) want the core, they get it, and the helper still notices a job soon.
+                if (idle < _spinTicks / 10)
+                {
+                    Thread.SpinWait(8);
+                }
+                else
+                {
+                    Thread.Yield();
+                }
                 continue;
             }
             // Park. Dekker-style: announce, then look once more, so a job published meanwhile is not missed.

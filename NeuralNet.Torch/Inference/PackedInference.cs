@@ -40,15 +40,19 @@ namespace NeuralNet.Torch.Inference;
 /// class is the first index of the largest probability, as libtorch's argmax; two classes whose probabilities tie
 /// within rounding may come out the other way round than libtorch's. Input is checked exactly as
 /// <see cref="PredictionExtensions.Predict(NeuralNetwork, torch.Tensor)"/> does (same exceptions, same messages).</para>
-/// <para><b>Threads.</b> One process-wide helper thread runs half of each batch's rows; it spins for 200 us after a
-/// batch waiting for the next, then sleeps. A second thread predicting at the same time computes alone on its own
+/// <para><b>Threads.</b> One process-wide helper thread runs half of each batch's rows; after a batch it watches for
+/// the next one for 200 us (spinning, then yielding its core to other runnable threads), then sleeps. Set the
+/// environment variable <c>NEURALNET_PACKED_HELPER=0</c> to run on the calling thread only. A second thread predicting at the same time computes alone on its own
 /// thread. Like libtorch's own forward pass, it must not run while another thread changes the model.</para>
 /// </remarks>
 public static unsafe class PackedInference
 {
     /// <summary>The default cut-over: batches up to this size run on the packed path. Measured on the project's
-    /// 2-core AMD EPYC (Zen 5) against libtorch 2.10's MKL path; see benchmarks/README.md.</summary>
-    public const int DefaultMaxBatchSize = 64;
+    /// 2-core AMD EPYC (Zen 5) against libtorch 2.10's MKL path (benchmarks/README.md, <c>cutover</c>): the packed
+    /// path was 1.9x faster per image at 256 and 1.4x at 512, and at 4096 the two were within the machine's noise of
+    /// each other, so 256 keeps a clear margin. On other CPUs measure with the benchmark's <c>cutover</c> run and set
+    /// <see cref="InferenceOptions.PackedMaxBatchSize"/>.</summary>
+    public const int DefaultMaxBatchSize = 256;
 
     /// <summary>Whether the packed path can run this model now.</summary>
     /// <param name="model">The model.</param>
@@ -213,8 +217,11 @@ public static unsafe class PackedInference
         return results;
     }
 
-    /// <summary>The number of NaN or infinite values.</summary>
-    internal static long CountNonFinite(ReadOnlySpan<float> values)
+    /// <summary>The number of NaN or infinite values (on both cores for large inputs).</summary>
+    internal static long CountNonFinite(ReadOnlySpan<float> values) => NonFiniteCountJob.Count(values);
+
+    /// <summary>The number of NaN or infinite values, on the calling thread.</summary>
+    internal static long CountNonFiniteSerial(ReadOnlySpan<float> values)
     {
         // x - x is 0 for finite x and NaN for NaN or +-infinity: one vectorised pass, then a count only if needed.
         var i = 0;

@@ -18,7 +18,7 @@ namespace NeuralNet.Torch.Prediction;
 /// <para>Small batches of float32 CPU input (up to <see cref="InferenceOptions.PackedMaxBatchSize"/>, default
 /// <see cref="PackedInference.DefaultMaxBatchSize"/>) of a float32 CPU model run on the managed
 /// <see cref="PackedInference"/> path, which reads the model's live weights and gives libtorch's results within float32
-/// rounding (about 4x faster at batch 1 here); everything else runs libtorch. <see cref="InferenceOptions"/> can turn the
+/// rounding (about 3x faster than libtorch at batch 1 on the project's CPU); everything else runs libtorch. <see cref="InferenceOptions"/> can turn the
 /// packed path off or opt large batches into bfloat16.</para>
 /// <para>libtorch runs under <c>torch.no_grad()</c>, in eval mode, and the model's train/eval mode is restored
 /// afterwards (the packed path does not touch it). Every tensor made on the way is disposed. Not safe to call

@@ -40,7 +40,8 @@ public sealed class PredictorOptions
     public int QueueCapacity { get; set; } = 4096;
 
     /// <summary>The largest batch that runs on the managed <see cref="PackedInference"/> float32 path (0 to 4096; 0 turns
-    /// it off). Default <see cref="PackedInference.DefaultMaxBatchSize"/>, the measured cut-over; larger batches run
+    /// it off). Default <see cref="PackedInference.DefaultMaxBatchSize"/>, the measured cut-over (above
+    /// <see cref="MaxBatchSize"/>'s default, so by default every batch runs on the packed path); larger batches run
     /// libtorch.</summary>
     public int PackedMaxBatchSize { get; set; } = PackedInference.DefaultMaxBatchSize;
 

@@ -11,7 +11,8 @@ namespace NeuralNet.Torch.Benchmarks;
 
 /// <summary>
 /// The documented model at batch 1, 8, 64 and 4096, every case on the same weights and the same input.
-/// Category "forward": logits only; baseline a raw TorchSharp Sequential of the same Linear/ReLU modules under no_grad.
+/// Category "forward": logits only; baseline a raw TorchSharp Sequential of the same Flatten/Linear/ReLU modules under
+/// no_grad (the library's model is Flatten + Sequential of the same modules).
 /// Category "predict": probabilities and classes in managed memory; baseline the raw chain + softmax + argmax + copy out.
 /// </summary>
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory, BenchmarkLogicalGroupRule.ByParams)]
@@ -31,9 +32,15 @@ public class InferenceBenchmarks
     private readonly string[] _onnxInputNames = ["x"];
     private readonly string[] _onnxOutputNames = ["p"];
 
-    /// <summary>Images per call.</summary>
-    [Params(1, 8, 64, 4096)]
+    /// <summary>Images per call: 1, 8, 64 and 4096, or the comma-separated list in BENCH_BATCHES (to split a run into
+    /// shorter ones that fit a quiet moment of a shared machine).</summary>
+    [ParamsSource(nameof(Batches))]
     public int Batch { get; set; }
+
+    public static IEnumerable<int> Batches() =>
+        Environment.GetEnvironmentVariable("BENCH_BATCHES") is { Length: > 0 } list
+            ? list.Split(',').Select(int.Parse)
+            : [1, 8, 64, 4096];
 
     [GlobalSetup]
     public void Setup()
@@ -92,13 +99,16 @@ public class InferenceBenchmarks
         }
     }
 
-    [Benchmark(Description = "library Predict (auto path)"), BenchmarkCategory("predict")]
+    [Benchmark(Description = "library Predict (auto path, frozen model)"), BenchmarkCategory("predict")]
     public IReadOnlyList<ClassPrediction> LibraryPredict() => _w.Model.Predict(_x);
+
+    [Benchmark(Description = "library Predict (auto path, trainable model)"), BenchmarkCategory("predict")]
+    public IReadOnlyList<ClassPrediction> LibraryPredictTrainable() => _w.Trainable.Predict(_x);
 
     [Benchmark(Description = "library Predict (libtorch fp32)"), BenchmarkCategory("predict")]
     public IReadOnlyList<ClassPrediction> LibraryPredictLibTorch() => _w.Model.Predict(_x, InferenceOptions.LibTorchOnly);
 
-    [Benchmark(Description = "library PackedInference.Predict (spans)"), BenchmarkCategory("predict")]
+    [Benchmark(Description = "library PackedInference.Predict (spans, frozen)"), BenchmarkCategory("predict")]
     public void PackedPredict() => PackedInference.Predict(_w.Model, _pixels, _probabilities, _classes);
 
     [Benchmark(Description = "library Predict (bf16 opt-in)"), BenchmarkCategory("predict")]

@@ -34,7 +34,10 @@ internal static class PredictorRun
                 torch.manual_seed(42);
                 using var predictor = new Predictor(new NeuralNetwork(), new PredictorOptions { Device = "cpu", MaxBatchWait = TimeSpan.FromMilliseconds(wait) });
                 var served = Clients(predictor, images, 16, seconds, out var p50, out var p99);
-                Console.WriteLine($"Predictor, 16 clients, MaxBatchWait {wait} ms: {served:F0} images/s = {served / offline:P0} of offline batch 64; " +
+                Console.WriteLine($"Predictor, 16 blocking client threads, MaxBatchWait {wait} ms: {served:F0} images/s = {served / offline:P0} of offline batch 64; " +
+                    $"latency p50 {p50:F0} us, p99 {p99:F0} us");
+                served = AsyncClients(predictor, images, 16, seconds, out p50, out p99);
+                Console.WriteLine($"Predictor, 16 async clients,          MaxBatchWait {wait} ms: {served:F0} images/s = {served / offline:P0} of offline batch 64; " +
                     $"latency p50 {p50:F0} us, p99 {p99:F0} us");
             }
         }
@@ -54,6 +57,39 @@ internal static class PredictorRun
             images += action();
         }
         return images / watch.Elapsed.TotalSeconds;
+    }
+
+    // 16 async loops (as a service's request handlers are): each awaits its prediction, then sends the next.
+    private static double AsyncClients(Predictor predictor, float[][] images, int clients, double seconds, out double p50, out double p99)
+    {
+        var latencies = new List<double>[clients];
+        var warmUntil = Stopwatch.GetTimestamp() + (long)(0.5 * Stopwatch.Frequency);
+        var endAt = warmUntil + (long)(seconds * Stopwatch.Frequency);
+        var counts = new long[clients];
+        var tasks = Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+        {
+            latencies[c] = new List<double>(100_000);
+            var i = c;
+            while (true)
+            {
+                var start = Stopwatch.GetTimestamp();
+                if (start >= endAt)
+                {
+                    return;
+                }
+                await predictor.PredictAsync(images[i++ % images.Length]).ConfigureAwait(false);
+                if (start >= warmUntil)
+                {
+                    latencies[c].Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+                    counts[c]++;
+                }
+            }
+        })).ToArray();
+        Task.WaitAll(tasks);
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        p50 = all[all.Length / 2];
+        p99 = all[(int)(all.Length * 0.99)];
+        return counts.Sum() / seconds;
     }
 
     private static double Clients(Predictor predictor, float[][] images, int clients, double seconds, out double p50, out double p99)

@@ -4,6 +4,9 @@
 //   dotnet run -c Release --project benchmarks/NeuralNet.Torch.Benchmarks -- --filter '*' --job short   (3 iterations)
 //   dotnet run -c Release --project benchmarks/NeuralNet.Torch.Benchmarks -- accuracy    (bf16 vs fp32 on real data)
 //   dotnet run -c Release --project benchmarks/NeuralNet.Torch.Benchmarks -- predictor   (16 clients vs batch 64)
+//   dotnet run -c Release --project benchmarks/NeuralNet.Torch.Benchmarks -- cutover     (packed vs libtorch by batch)
+//   dotnet run -c Release --project benchmarks/NeuralNet.Torch.Benchmarks -- targets     (the ratios, interleaved)
+//   dotnet run -c Release --project benchmarks/NeuralNet.Torch.Benchmarks -- probe|kernel (packed-path diagnostics)
 //
 // BenchmarkDotNet runs in process (libtorch's native files are already in place in this build's output, patched
 // for Debian 12's libstdc++ by the build), with the memory diagnoser on.
@@ -17,6 +20,22 @@ using NeuralNet.Torch.Benchmarks;
 if (args.Length > 0 && args[0] == "accuracy")
 {
     return AccuracyRun.Run(args.Skip(1).ToArray());
+}
+if (args.Length > 0 && args[0] == "targets")
+{
+    return TargetsRun.Run(args.Skip(1).ToArray());
+}
+if (args.Length > 0 && args[0] == "kernel")
+{
+    return KernelExperiment.Run(args);
+}
+if (args.Length > 0 && args[0] == "probe")
+{
+    return ProbeRun.Run(args.Skip(1).ToArray());
+}
+if (args.Length > 0 && args[0] == "cutover")
+{
+    return CutOverRun.Run(args.Skip(1).ToArray());
 }
 if (args.Length > 0 && args[0] == "predictor")
 {

@@ -14,7 +14,18 @@ internal sealed class SharedWeights : IDisposable
         torch.InitializeDeviceType(DeviceType.CPU);
         torch.manual_seed(42);
         Model = new NeuralNetwork(variant);
-        Model.eval();
+        // A second model with the same values, left trainable (requires_grad on): the packed path reads its live
+        // weights. The main model is frozen, as the Predictor serves it: the packed path uses its snapshot.
+        Trainable = new NeuralNetwork(variant);
+        using (no_grad())
+        {
+            foreach (var (target, source) in Trainable.parameters().Zip(Model.parameters()))
+            {
+                target.copy_(source);
+            }
+        }
+        Trainable.eval();
+        PackedInference.Freeze(Model);
         var linears = Model.named_modules().Select(m => m.module).OfType<Linear>().ToArray();
         Layers = linears.Select(l => (
             l.weight.data<float>().ToArray(),
@@ -34,6 +45,8 @@ internal sealed class SharedWeights : IDisposable
 
     public NeuralNetwork Model { get; }
 
+    public NeuralNetwork Trainable { get; }
+
     public (float[] Weight, float[] Bias, int Out, int In)[] Layers { get; }
 
     public bool FinalRelu { get; }
@@ -49,6 +62,7 @@ internal sealed class SharedWeights : IDisposable
     public void Dispose()
     {
         Model.Dispose();
+        Trainable.Dispose();
         Raw.Dispose();
         RawBFloat16.Dispose();
         Onnx.Dispose();
@@ -56,7 +70,7 @@ internal sealed class SharedWeights : IDisposable
 
     private static Sequential BuildCopy((float[] Weight, float[] Bias, int Out, int In)[] layers, bool finalRelu)
     {
-        var modules = new List<nn.Module<Tensor, Tensor>>();
+        var modules = new List<nn.Module<Tensor, Tensor>> { nn.Flatten() };
         foreach (var (weight, bias, outFeatures, inFeatures) in layers)
         {
             var linear = nn.Linear(inFeatures, outFeatures);

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+using NeuralNet.Torch.Inference;
+using NeuralNet.Torch.Prediction;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NeuralNet.Torch.Benchmarks;
+
+/// <summary>
+/// The target ratios, each measured as pairs run alternately (A, B, B, A, ...) over several rounds, so the
+/// drift of a shared virtual machine's speed falls on both sides; the reported ratio is the median of the rounds'
+/// ratios of median call times. Each block starts after a 300 ms pause so the previous block's spinning worker
+/// threads have gone idle. Same weights and inputs for every pair.
+/// </summary>
+internal static class TargetsRun
+{
+    public static int Run(string[] args)
+    {
+        var rounds = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 7;
+        using var w = new SharedWeights();
+        Console.WriteLine($"AVX-512: {CpuFeatures.HasAvx512}, AVX512_BF16: {CpuFeatures.HasAvx512BFloat16}, cores: {Environment.ProcessorCount}, rounds: {rounds}");
+        Console.WriteLine("| pair | batch | A median | B median | A / B (median of rounds) | target |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        foreach (var batch in new[] { 1, 4096 })
+        {
+            torch.manual_seed(7);
+            using var x = torch.rand(batch, 784);
+            var pixels = x.data<float>().ToArray();
+            var probabilities = new float[batch * 10];
+            var classes = new int[batch];
+            using var onnxIn = OrtValue.CreateTensorValueFromMemory(pixels, [batch, 784]);
+            using var onnxOut = OrtValue.CreateTensorValueFromMemory(probabilities, [batch, 10]);
+            string[] inNames = ["x"], outNames = ["p"];
+            void Onnx()
+            {
+                w.Onnx.Run(inNames, [onnxIn], outNames, [onnxOut]);
+                for (var i = 0; i < batch; i++)
+                {
+                    classes[i] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(probabilities.AsSpan(i * 10, 10));
+                }
+            }
+            void RawForward()
+            {
+                using var noGrad = no_grad();
+                w.Raw.forward(x).Dispose();
+            }
+            void LibraryForward()
+            {
+                using var noGrad = no_grad();
+                w.Model.forward(x).Dispose();
+            }
+            void RawPredict()
+            {
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                var p = nn.functional.softmax(w.Raw.forward(x), 1);
+                var c = p.argmax(1);
+                p.data<float>().CopyTo(probabilities);
+                var cs = c.data<long>();
+                for (var i = 0; i < batch; i++)
+                {
+                    classes[i] = (int)cs[i];
+                }
+            }
+            var pairs = new List<(string Name, Action A, Action B, string Target)>
+            {
+                ("library model.forward / raw TorchSharp forward", LibraryForward, RawForward, "<= 1.03"),
+                ("library Predict (libtorch fp32) / raw TorchSharp predict", () => w.Model.Predict(x, InferenceOptions.LibTorchOnly), RawPredict, "<= 1.03"),
+            };
+            if (batch == 1)
+            {
+                pairs.Add(("library Predict (auto = packed, frozen) / ONNX Runtime", () => w.Model.Predict(x), Onnx, "<= 0.6"));
+                pairs.Add(("library Predict (auto = packed, trainable) / ONNX Runtime", () => w.Trainable.Predict(x), Onnx, "<= 0.6"));
+                pairs.Add(("library PackedInference.Predict (spans) / ONNX Runtime", () => PackedInference.Predict(w.Model, pixels, probabilities, classes), Onnx, "<= 0.6"));
+            }
+            else
+            {
+                pairs.Add(("library Predict (auto = libtorch fp32) / raw TorchSharp predict", () => w.Model.Predict(x), RawPredict, "<= 1/0.95 = 1.053"));
+                pairs.Add(("library Predict (bf16 opt-in) / ONNX Runtime fp32", () => w.Model.Predict(x, SharedWeights.BFloat16), Onnx, "<= 1/1.5 = 0.667"));
+                pairs.Add(("library PackedInference.Predict (spans, fp32) / raw TorchSharp predict", () => PackedInference.Predict(w.Model, pixels, probabilities, classes), RawPredict, "(information)"));
+                pairs.Add(("ONNX Runtime fp32 / raw TorchSharp predict", Onnx, RawPredict, "(information)"));
+            }
+            foreach (var (name, a, b, target) in pairs)
+            {
+                var calls = batch == 1 ? 3000 : 4;
+                a();
+                b();
+                var ratios = new List<double>();
+                var aTimes = new List<double>();
+                var bTimes = new List<double>();
+                for (var round = 0; round < rounds; round++)
+                {
+                    double ta, tb;
+                    if (round % 2 == 0)
+                    {
+                        ta = Median(a, calls);
+                        tb = Median(b, calls);
+                    }
+                    else
+                    {
+                        tb = Median(b, calls);
+                        ta = Median(a, calls);
+                    }
+                    aTimes.Add(ta);
+                    bTimes.Add(tb);
+                    ratios.Add(ta / tb);
+                }
+                Console.WriteLine($"| {name} | {batch} | {Format(MedianOf(aTimes))} | {Format(MedianOf(bTimes))} | {MedianOf(ratios):F3} | {target} |");
+            }
+        }
+        return 0;
+    }
+
+    private static double Median(Action action, int calls)
+    {
+        // Let the other library's spinning worker threads (OpenMP's, ONNX Runtime's, the packed path's helper) go
+        // idle first: on two cores they would otherwise steal time from this block.
+        Thread.Sleep(300);
+        action();
+        var times = new double[calls];
+        for (var i = 0; i < calls; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            action();
+            times[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        }
+        Array.Sort(times);
+        return times[calls / 2];
+    }
+
+    private static double MedianOf(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
+
+    private static string Format(double us) => us >= 1000 ? $"{us / 1000:F2} ms" : $"{us:F1} us";
+}
