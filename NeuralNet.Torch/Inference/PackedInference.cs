@@ -130,7 +130,8 @@ public static unsafe class PackedInference
             for (var i = 0; i < n; i++)
             {
                 var row = probabilities.Slice(i * NeuralNetwork.OutputFeatures, NeuralNetwork.OutputFeatures);
-                classes[i] = SoftmaxInPlace(row);
+                SoftmaxInPlace(row);
+                classes[i] = PredictionResults.ArgMax(row);
             }
         }
     }
@@ -208,20 +209,15 @@ public static unsafe class PackedInference
         {
             MlpForwardJob.ForThisThread.Forward(weights, x, n, y);
         }
-        var results = new ClassPrediction[n];
         for (var i = 0; i < n; i++)
         {
-            var p = logits.AsSpan(i * NeuralNetwork.OutputFeatures, NeuralNetwork.OutputFeatures).ToArray();
-            results[i] = new ClassPrediction(SoftmaxInPlace(p), p);
+            SoftmaxInPlace(logits.AsSpan(i * NeuralNetwork.OutputFeatures, NeuralNetwork.OutputFeatures));
         }
-        return results;
+        return PredictionResults.FromProbabilities(logits, n);
     }
 
-    /// <summary>The number of NaN or infinite values (on both cores for large inputs).</summary>
-    internal static long CountNonFinite(ReadOnlySpan<float> values) => NonFiniteCountJob.Count(values);
-
-    /// <summary>The number of NaN or infinite values, on the calling thread.</summary>
-    internal static long CountNonFiniteSerial(ReadOnlySpan<float> values)
+    /// <summary>The number of NaN or infinite values.</summary>
+    internal static long CountNonFinite(ReadOnlySpan<float> values)
     {
         // x - x is 0 for finite x and NaN for NaN or +-infinity: one vectorised pass, then a count only if needed.
         var i = 0;
@@ -257,8 +253,8 @@ public static unsafe class PackedInference
     internal static ArgumentException NonFinite(long count, string paramName) =>
         new($"Expected finite pixel values; found {count} NaN or infinite value(s) in the input.", paramName);
 
-    // softmax as libtorch computes it (exp(x - max) / sum), then the first index of the largest probability.
-    private static int SoftmaxInPlace(Span<float> row)
+    // softmax as libtorch computes it: exp(x - max) / sum.
+    private static void SoftmaxInPlace(Span<float> row)
     {
         var max = TensorPrimitives.Max(row);
         var sum = 0f;
@@ -267,16 +263,10 @@ public static unsafe class PackedInference
             row[k] = MathF.Exp(row[k] - max);
             sum += row[k];
         }
-        var best = 0;
         for (var k = 0; k < row.Length; k++)
         {
             row[k] /= sum;
-            if (row[k] > row[best])
-            {
-                best = k;
-            }
         }
-        return best;
     }
 
     private static int Prepare(NeuralNetwork model, ReadOnlySpan<float> images, int outputLength, string outputName, out MlpWeights weights)

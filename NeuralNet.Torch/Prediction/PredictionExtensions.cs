@@ -136,34 +136,35 @@ public static class PredictionExtensions
             {
                 model.eval();
             }
-            var reference = model.parameters().First();
+            // The first Linear's weight: the dtype and device the input must have (parameters() costs microseconds).
+            var reference = MlpLayers.TryGet(model, out var layers, out _) ? layers.First.weight : model.parameters().First();
             var input = images.reshape(count, NeuralNetwork.InputFeatures);
             // Device has no value equality in TorchSharp: compare its parts.
             if (input.dtype != reference.dtype || input.device_type != reference.device_type || input.device_index != reference.device_index)
             {
                 input = input.to(reference.dtype, reference.device);
             }
-            // float32 CPU input is counted in one managed SIMD pass (no temporaries); anything else by libtorch.
+            // float32 CPU input is counted in one managed SIMD pass (no temporaries, on this thread: a second thread
+            // here would compete with libtorch's own threads that start next); anything else by libtorch.
             var nonFinite = input.dtype == ScalarType.Float32 && input.device_type == DeviceType.CPU && input.is_contiguous()
                 ? PackedInference.CountNonFinite(MemoryMarshal.Cast<byte, float>(input.bytes))
                 : logical_not(isfinite(input)).sum().item<long>();
             if (nonFinite > 0)
             {
-                throw new ArgumentException(
-                    $"Expected finite pixel values; found {nonFinite} NaN or infinite value(s) in the input.", nameof(images));
+                throw PackedInference.NonFinite(nonFinite, nameof(images));
             }
             var logits = bfloat16 ? BFloat16Forward.Logits(model, input) : model.forward(input);
-            var probabilities = nn.functional.softmax(logits, 1).to_type(ScalarType.Float32).cpu();
-            var classes = probabilities.argmax(1).cpu();
-            var p = probabilities.data<float>().ToArray();
-            var c = classes.data<long>().ToArray();
-            var width = (int)probabilities.shape[1];
-            var results = new ClassPrediction[count];
-            for (var i = 0; i < results.Length; i++)
+            var probabilities = nn.functional.softmax(logits, 1);
+            if (probabilities.dtype != ScalarType.Float32)
             {
-                results[i] = new ClassPrediction((int)c[i], p.AsSpan(i * width, width).ToArray());
+                probabilities = probabilities.to_type(ScalarType.Float32);
             }
-            return results;
+            if (probabilities.device_type != DeviceType.CPU)
+            {
+                probabilities = probabilities.cpu();
+            }
+            // softmax's output is contiguous: read it in place, argmax in managed code (libtorch's rule, see ArgMax).
+            return PredictionResults.FromProbabilities(MemoryMarshal.Cast<byte, float>(probabilities.bytes), (int)count);
         }
         finally
         {

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using NeuralNet.Torch.Inference;
+using NeuralNet.Torch.Prediction;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NeuralNet.Torch.Benchmarks;
+
+/// <summary>Where <c>Predict</c>'s time goes beyond the raw chain: raw TorchSharp predict, the same on the library's
+/// <c>model.forward</c>, and the library's <c>Predict</c> (libtorch fp32), alternated over 7 rounds; <c>--ops</c> times the
+/// single TorchSharp calls a prediction makes.</summary>
+internal static class OverheadProbe
+{
+    public static int Run(string[] args)
+    {
+        using var w = new SharedWeights();
+        if (args.Contains("--ops"))
+        {
+            using var x1 = torch.rand(1, 784);
+            using var lg = torch.rand(1, 10);
+            var ops = new (string, Action)[]
+            {
+                ("parameters().First()", () => w.Model.parameters().First()),
+                ("model.training", () => _ = w.Model.training),
+                ("shape", () => _ = x1.shape),
+                ("is_floating_point", () => _ = x1.is_floating_point()),
+                ("dtype+device_type+index", () => _ = (x1.dtype, x1.device_type, x1.device_index)),
+                ("is_contiguous", () => _ = x1.is_contiguous()),
+                ("reshape+dispose", () => x1.reshape(1, 784).Dispose()),
+                ("scope+no_grad", () => { using var s = NewDisposeScope(); using var g = no_grad(); }),
+                ("eval()", () => w.Model.eval()),
+                ("softmax", () => nn.functional.softmax(lg, 1).Dispose()),
+                ("to_type same + cpu()", () => { using var a = lg.to_type(ScalarType.Float32); using var b = a.cpu(); }),
+                ("argmax", () => lg.argmax(1).Dispose()),
+                ("data<float>().ToArray()", () => lg.data<float>().ToArray()),
+                ("Choose LibTorchOnly", () => PackedInference.ChoosePath(w.Model, 1, InferenceOptions.LibTorchOnly)),
+            };
+            foreach (var (name, op) in ops)
+            {
+                for (var i = 0; i < 1000; i++) op();
+                var best = double.MaxValue;
+                for (var r = 0; r < 5; r++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    for (var i = 0; i < 20000; i++) op();
+                    best = Math.Min(best, sw.Elapsed.TotalMicroseconds / 20000);
+                }
+                Console.WriteLine($"{name,-30} {best * 1000,8:F0} ns");
+            }
+            return 0;
+        }
+        foreach (var batch in new[] { 1, 4096 })
+        {
+            torch.manual_seed(7);
+            using var x = torch.rand(batch, 784);
+            var probabilities = new float[batch * 10];
+            var classes = new int[batch];
+            void Raw()
+            {
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                var p = nn.functional.softmax(w.Raw.forward(x), 1);
+                var c = p.argmax(1);
+                p.data<float>().CopyTo(probabilities);
+                var cs = c.data<long>();
+                for (var i = 0; i < batch; i++) classes[i] = (int)cs[i];
+            }
+            void RawModel()
+            {
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                var p = nn.functional.softmax(w.Model.forward(x), 1);
+                var c = p.argmax(1);
+                p.data<float>().CopyTo(probabilities);
+                var cs = c.data<long>();
+                for (var i = 0; i < batch; i++) classes[i] = (int)cs[i];
+            }
+            var cases = new (string, Action)[]
+            {
+                ("raw chain predict", Raw),
+                ("model.forward predict", RawModel),
+                ("library Predict LibTorchOnly", () => w.Model.Predict(x, InferenceOptions.LibTorchOnly)),
+            };
+            var calls = batch == 1 ? 3000 : 6;
+            var results = cases.Select(_ => new List<double>()).ToArray();
+            for (var round = 0; round < 7; round++)
+            {
+                for (var c = 0; c < cases.Length; c++)
+                {
+                    var k = round % 2 == 0 ? c : cases.Length - 1 - c;
+                    results[k].Add(Median(cases[k].Item2, calls));
+                }
+            }
+            foreach (var (c, i) in cases.Select((c, i) => (c, i)))
+            {
+                var m = results[i].Order().ElementAt(3);
+                Console.WriteLine($"batch {batch}: {c.Item1,-32} {m,10:F1} us  ({m / results[0].Order().ElementAt(3):F3})");
+            }
+        }
+        return 0;
+    }
+
+    private static double Median(Action action, int calls)
+    {
+        Thread.Sleep(300);
+        action();
+        var times = new double[calls];
+        for (var i = 0; i < calls; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            action();
+            times[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        }
+        Array.Sort(times);
+        return times[calls / 2];
+    }
+}
