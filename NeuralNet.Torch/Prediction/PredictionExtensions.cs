@@ -154,17 +154,13 @@ public static class PredictionExtensions
                 throw PackedInference.NonFinite(nonFinite, nameof(images));
             }
             var logits = bfloat16 ? BFloat16Forward.Logits(model, input) : model.forward(input);
-            var probabilities = nn.functional.softmax(logits, 1);
-            if (probabilities.dtype != ScalarType.Float32)
+            if (logits.dtype != ScalarType.Float32 || logits.device_type != DeviceType.CPU || !logits.is_contiguous())
             {
-                probabilities = probabilities.to_type(ScalarType.Float32);
+                logits = logits.to(ScalarType.Float32, CPU).contiguous();
             }
-            if (probabilities.device_type != DeviceType.CPU)
-            {
-                probabilities = probabilities.cpu();
-            }
-            // softmax's output is contiguous: read it in place, argmax in managed code (libtorch's rule, see ArgMax).
-            return PredictionResults.FromProbabilities(MemoryMarshal.Cast<byte, float>(probabilities.bytes), (int)count);
+            // Softmax and argmax in managed code (libtorch's formula and argmax rule, see PredictionResults).
+            var values = MemoryMarshal.Cast<byte, float>(logits.bytes).ToArray();
+            return PredictionResults.FromLogits(values, (int)count);
         }
         finally
         {

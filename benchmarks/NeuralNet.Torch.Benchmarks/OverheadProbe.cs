@@ -18,6 +18,9 @@ internal static class OverheadProbe
         {
             using var x1 = torch.rand(1, 784);
             using var lg = torch.rand(1, 10);
+            using var lg4096 = torch.rand(4096, 10);
+            using var x4096 = torch.rand(4096, 784);
+            var p4096 = new float[40960];
             var ops = new (string, Action)[]
             {
                 ("parameters().First()", () => w.Model.parameters().First()),
@@ -33,17 +36,20 @@ internal static class OverheadProbe
                 ("to_type same + cpu()", () => { using var a = lg.to_type(ScalarType.Float32); using var b = a.cpu(); }),
                 ("argmax", () => lg.argmax(1).Dispose()),
                 ("data<float>().ToArray()", () => lg.data<float>().ToArray()),
+                ("softmax [4096, 10]", () => nn.functional.softmax(lg4096, 1).Dispose()),
+                ("x [4096, 784] to bf16", () => x4096.to_type(ScalarType.BFloat16).Dispose()),
+                ("4096 ClassPredictions", () => p4096.Chunk(10).Select(r => new ClassPrediction(0, r.ToArray())).ToArray()),
                 ("Choose LibTorchOnly", () => PackedInference.ChoosePath(w.Model, 1, InferenceOptions.LibTorchOnly)),
             };
             foreach (var (name, op) in ops)
             {
-                for (var i = 0; i < 1000; i++) op();
+                for (var i = 0; i < 20; i++) op();
                 var best = double.MaxValue;
                 for (var r = 0; r < 5; r++)
                 {
                     var sw = Stopwatch.StartNew();
-                    for (var i = 0; i < 20000; i++) op();
-                    best = Math.Min(best, sw.Elapsed.TotalMicroseconds / 20000);
+                    for (var i = 0; i < 200; i++) op();
+                    best = Math.Min(best, sw.Elapsed.TotalMicroseconds / 200);
                 }
                 Console.WriteLine($"{name,-30} {best * 1000,8:F0} ns");
             }
@@ -75,11 +81,23 @@ internal static class OverheadProbe
                 var cs = c.data<long>();
                 for (var i = 0; i < batch; i++) classes[i] = (int)cs[i];
             }
+            void RawBFloat16()
+            {
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                var p = nn.functional.softmax(w.RawBFloat16.forward(x.to_type(ScalarType.BFloat16)).to_type(ScalarType.Float32), 1);
+                var c = p.argmax(1);
+                p.data<float>().CopyTo(probabilities);
+                var cs = c.data<long>();
+                for (var i = 0; i < batch; i++) classes[i] = (int)cs[i];
+            }
             var cases = new (string, Action)[]
             {
                 ("raw chain predict", Raw),
                 ("model.forward predict", RawModel),
                 ("library Predict LibTorchOnly", () => w.Model.Predict(x, InferenceOptions.LibTorchOnly)),
+                ("raw bf16 chain predict", RawBFloat16),
+                ("library Predict bf16", () => w.Model.Predict(x, SharedWeights.BFloat16)),
             };
             var calls = batch == 1 ? 3000 : 6;
             var results = cases.Select(_ => new List<double>()).ToArray();
