@@ -81,6 +81,61 @@ public sealed class PackedInferenceTests
         }
     }
 
+    [Test]
+    public void Forward_SingleImageOnAFrozenModel_SkipsZeroPixels_AndEqualsLibTorchWithin1e5(
+        [Values] NeuralNetworkVariant variant, [Values(0.0, 0.8, 1.0)] double zeroFraction)
+    {
+        if (!CpuFeatures.HasAvx512)
+        {
+            Assert.Ignore("This CPU has no AVX-512: frozen models use no snapshot here.");
+        }
+        using var model = PackedInference.Freeze(NewModel(variant, seed: 5));
+        using var x = torch.randn(1, 784); // negative values too: many hidden units end at ReLU's zero
+        using (no_grad())
+        {
+            x.masked_fill_(torch.rand(1, 784).lt(zeroFraction), 0f); // exact zeros: background pixels, a blank image
+        }
+        using var expected = no_grad_forward(model, x);
+        var logits = new float[10];
+
+        PackedInference.Forward(model, x.data<float>().ToArray(), logits);
+
+        model.PackedSnapshot!.HasColumns.Should().BeTrue("one image on a frozen model runs on the column snapshot");
+        var e = expected.data<float>().ToArray();
+        for (var k = 0; k < logits.Length; k++)
+        {
+            logits[k].Should().BeApproximately(e[k], Tolerance, $"logit {k}");
+        }
+    }
+
+    [Test]
+    public void Snapshot_InfiniteWeight_HasNoColumns_AndStillEqualsLibTorch()
+    {
+        if (!CpuFeatures.HasAvx512)
+        {
+            Assert.Ignore("This CPU has no AVX-512: frozen models use no snapshot here.");
+        }
+        using var model = NewModel(NeuralNetworkVariant.Quickstart);
+        var first = (TorchSharp.Modules.Linear)model.Stack[0];
+        using (no_grad())
+        {
+            first.weight[0, 0] = float.PositiveInfinity; // 0 * inf is NaN: a zero pixel must not skip this column
+        }
+        PackedInference.Freeze(model);
+        using var x = torch.rand(1, 784);
+        using (no_grad())
+        {
+            x[0, 0] = 0f;
+        }
+        using var expected = no_grad_forward(model, x);
+        var logits = new float[10];
+
+        PackedInference.Forward(model, x.data<float>().ToArray(), logits);
+
+        model.PackedSnapshot!.HasColumns.Should().BeFalse();
+        logits.Should().Equal(expected.data<float>().ToArray(), (a, b) => a.Equals(b) || Math.Abs(a - b) <= Tolerance);
+    }
+
     private static Tensor no_grad_forward(NeuralNetwork model, Tensor x)
     {
         using var _ = no_grad();

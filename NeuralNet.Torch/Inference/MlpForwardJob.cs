@@ -32,6 +32,11 @@ internal sealed unsafe class MlpForwardJob : PhasedJob
     /// <summary>Computes the logits <c>[n, 10]</c> of <c>n</c> images <c>[n, 784]</c>.</summary>
     public void Forward(in MlpWeights weights, float* x, int n, float* logits)
     {
+        if (n == 1 && weights.Snapshot is { W0Columns: not null } snapshot)
+        {
+            SingleImageJob.ForThisThread.Forward(snapshot, x, logits);
+            return;
+        }
         var size = n * NeuralNetwork.HiddenFeatures;
         if (_hidden1.Length < size)
         {

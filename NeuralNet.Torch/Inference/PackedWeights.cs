@@ -5,9 +5,10 @@ using TorchSharp.Modules;
 namespace NeuralNet.Torch.Inference;
 
 /// <summary>
-/// A frozen model's weights copied into pinned managed arrays, the hidden layers' rows interleaved 8 at a time
-/// (<see cref="DenseKernels.Interleave"/>) so each block streams sequentially: about 1.5x the live row-major layout's
-/// bandwidth from L2 on the project's CPU.
+/// A frozen model's weights copied into pinned managed arrays: the hidden layers' rows interleaved 8 at a time
+/// (<see cref="DenseKernels.Interleave"/>) so each block streams sequentially (batches of 2 and 3: about 1.5x the live
+/// row-major layout's bandwidth from L2 on the project's CPU), and the same weights by columns for
+/// <see cref="SingleImageJob"/> (one image) when they are all finite.
 /// </summary>
 /// <remarks>
 /// Used only while the model is in eval mode, every parameter has <c>requires_grad == false</c>, the parameter objects
@@ -24,6 +25,8 @@ internal sealed unsafe class PackedWeights
     private readonly float[] _b1;
     private readonly float[] _w2;
     private readonly float[] _b2;
+    private readonly float[]? _w0Columns;
+    private readonly float[]? _w1Columns;
     private readonly Parameter[] _parameters;
     private readonly IntPtr[] _handles;
     private readonly Linear[] _layers;
@@ -46,6 +49,17 @@ internal sealed unsafe class PackedWeights
         new ReadOnlySpan<float>(live.B0, hidden).CopyTo(_b0);
         new ReadOnlySpan<float>(live.B1, hidden).CopyTo(_b1);
         new ReadOnlySpan<float>(live.B2, output).CopyTo(_b2);
+        // The single-image path skips the columns of zero inputs, which equals libtorch only if 0 * w is 0: finite weights.
+        if (PackedInference.CountNonFinite(new ReadOnlySpan<float>(live.W0, hidden * input)) == 0
+            && PackedInference.CountNonFinite(new ReadOnlySpan<float>(live.W1, hidden * hidden)) == 0)
+        {
+            _w0Columns = GC.AllocateUninitializedArray<float>(hidden * input, pinned: true);
+            _w1Columns = GC.AllocateUninitializedArray<float>(hidden * hidden, pinned: true);
+            FirstLayerColumns(new ReadOnlySpan<float>(live.W0, hidden * input), _w0Columns);
+            SecondLayerColumns(new ReadOnlySpan<float>(live.W1, hidden * hidden), _w1Columns);
+            W0Columns = (float*)Pin(_w0Columns);
+            W1Columns = (float*)Pin(_w1Columns);
+        }
         _layers = [layers.First, layers.Second, layers.Third];
         _parameters = Parameters(layers);
         _handles = _parameters.Select(p => p.Handle).ToArray();
@@ -58,7 +72,20 @@ internal sealed unsafe class PackedWeights
     /// <summary>The snapshot's pointers.</summary>
     public MlpWeights Weights { get; }
 
-    /// <summary>Whether a batch of <paramref name="n"/> gains from the snapshot: the interleaved blocks win where the
+    /// <summary>The first layer's weight by columns for <see cref="SingleImageJob"/>: for each quarter <c>q</c> of the
+    /// hidden units, <c>[784 inputs][128 units]</c>, i.e. <c>W0[128q + r, i]</c> at <c>(q * 784 + i) * 128 + r</c>.
+    /// Null when a weight is not finite.</summary>
+    public float* W0Columns { get; }
+
+    /// <summary>The second layer's weight by columns for <see cref="SingleImageJob"/>: for each quarter <c>q</c> of its
+    /// inputs and each half <c>p</c> of its outputs, <c>[128 inputs][256 outputs]</c>, i.e. <c>W1[256p + o, 128q + j]</c>
+    /// at <c>((q * 2 + p) * 128 + j) * 256 + o</c>. Null when a weight is not finite.</summary>
+    public float* W1Columns { get; }
+
+    /// <summary>Whether the column snapshot for <see cref="SingleImageJob"/> exists (all weights finite).</summary>
+    public bool HasColumns => _w0Columns is not null;
+
+    /// <summary>Whether a batch of <paramref name="n"/> gains from the snapshot: one image runs on the columns, and the interleaved blocks win where the
     /// weights' bandwidth is the limit (1 to 3 images); from 4 images on the row-major 4 x 4 blocks are faster
     /// (measured: batch 8 took 43 us on live weights, 55 to 64 us on the interleaved 8 x 2 blocks).</summary>
     public static bool Helps(long n) => n <= 3;
@@ -119,6 +146,42 @@ internal sealed unsafe class PackedWeights
 
     private static Parameter[] Parameters(MlpLayers layers) =>
         [layers.First.weight, layers.First.bias!, layers.Second.weight, layers.Second.bias!, layers.Third.weight, layers.Third.bias!];
+
+    private static void FirstLayerColumns(ReadOnlySpan<float> w0, Span<float> columns)
+    {
+        const int input = NeuralNetwork.InputFeatures;
+        const int rows = NeuralNetwork.HiddenFeatures / SingleImageJob.Quarters;
+        for (var q = 0; q < SingleImageJob.Quarters; q++)
+        {
+            for (var i = 0; i < input; i++)
+            {
+                for (var r = 0; r < rows; r++)
+                {
+                    columns[(q * input + i) * rows + r] = w0[(q * rows + r) * input + i];
+                }
+            }
+        }
+    }
+
+    private static void SecondLayerColumns(ReadOnlySpan<float> w1, Span<float> columns)
+    {
+        const int hidden = NeuralNetwork.HiddenFeatures;
+        const int rows = hidden / SingleImageJob.Quarters;
+        const int half = hidden / 2;
+        for (var q = 0; q < SingleImageJob.Quarters; q++)
+        {
+            for (var p = 0; p < 2; p++)
+            {
+                for (var j = 0; j < rows; j++)
+                {
+                    for (var o = 0; o < half; o++)
+                    {
+                        columns[((q * 2 + p) * rows + j) * half + o] = w1[(p * half + o) * hidden + q * rows + j];
+                    }
+                }
+            }
+        }
+    }
 
     private static void* Pin(float[] array) => System.Runtime.CompilerServices.Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
 }

@@ -53,14 +53,20 @@ public static class PredictionExtensions
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(options);
-        var shape = images.shape;
-        if (shape.Length < 2 || shape.Skip(1).Aggregate(1L, (a, b) => a * b) != NeuralNetwork.InputFeatures)
+        // dim() and size(d), not shape: shape costs ~1.5 us through TorchSharp, a tenth of a batch-1 prediction.
+        var dims = images.dim();
+        var perSample = 1L;
+        for (var d = 1; d < dims; d++)
+        {
+            perSample *= images.size(d);
+        }
+        if (dims < 2 || perSample != NeuralNetwork.InputFeatures)
         {
             throw new ArgumentException(
-                $"Expected images of shape [N, 28, 28], [N, 1, 28, 28] or [N, 784] (784 values per sample); found {ShapeText(shape)}.",
+                $"Expected images of shape [N, 28, 28], [N, 1, 28, 28] or [N, 784] (784 values per sample); found {ShapeText(images.shape)}.",
                 nameof(images));
         }
-        return Run(model, images, shape[0], options);
+        return Run(model, images, images.size(0), options);
     }
 
     /// <summary>Predicts the class of one image.</summary>

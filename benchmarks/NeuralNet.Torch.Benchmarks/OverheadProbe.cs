@@ -55,6 +55,27 @@ internal static class OverheadProbe
             }
             return 0;
         }
+        if (args.Contains("--packed"))
+        {
+            using var x1 = torch.rand(1, 784);
+            var px = x1.data<float>().ToArray();
+            var pr = new float[10];
+            var cl = new int[1];
+            var cases1 = new (string, Action)[]
+            {
+                ("PackedInference.Predict spans", () => PackedInference.Predict(w.Model, px, pr, cl)),
+                ("Predict(Tensor) frozen", () => w.Model.Predict(x1)),
+                ("PackedInference.Forward spans", () => PackedInference.Forward(w.Model, px, pr)),
+            };
+            for (var round = 0; round < 4; round++)
+            {
+                foreach (var (name, action) in cases1)
+                {
+                    Console.WriteLine($"{name,-32} {Median(action, 5000),8:F1} us");
+                }
+            }
+            return 0;
+        }
         foreach (var batch in new[] { 1, 4096 })
         {
             torch.manual_seed(7);

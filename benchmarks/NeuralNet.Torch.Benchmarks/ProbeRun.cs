@@ -7,7 +7,8 @@ using TorchSharp;
 namespace NeuralNet.Torch.Benchmarks;
 
 /// <summary>A quick look at the packed path alone: batch-1 and batch-8 forward time (best of 5 medians) and how often
-/// the helper thread joined. Run it with NEURALNET_PACKED_HELPER=0 to see the one-thread time.</summary>
+/// the helper thread joined (input: <c>--rand</c>, <c>--sparse</c> or a fixed pattern). Run it with
+/// NEURALNET_PACKED_HELPER=0 to see the one-thread time.</summary>
 internal static class ProbeRun
 {
     public static int Run(string[] args)
@@ -90,10 +91,11 @@ internal static class ProbeRun
         foreach (var n in new[] { 1, 8 })
         {
             var x = new float[n * 784];
-            new Random(1).NextBytes(new byte[1]);
+            // --rand: uniform [0, 1) (no zero pixel); --sparse: 80% exact zeros, like MNIST's background; default: a
+            // fixed pattern with every 13th pixel zero.
             for (var i = 0; i < x.Length; i++)
             {
-                x[i] = (i % 13) / 13f;
+                x[i] = args.Contains("--rand") ? Random.Shared.NextSingle() : args.Contains("--sparse") ? (Random.Shared.NextSingle() < 0.8f ? 0f : Random.Shared.NextSingle()) : (i % 13) / 13f;
             }
             var logits = new float[n * 10];
             var helperType = typeof(PackedInference).Assembly.GetType("NeuralNet.Torch.Inference.HelperThread")!;

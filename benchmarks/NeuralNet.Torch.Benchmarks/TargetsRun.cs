@@ -87,6 +87,36 @@ internal static class TargetsRun
             }
         }
 
+        // Batch 1 on real images: the first 256 MNIST t10k images in turn (about 81% of their pixels are exactly 0, which
+        // the packed path's single-image kernel skips), the same images for both sides.
+        if (Idx.SharedFixtures() is { } fixtures)
+        {
+            var all = Idx.ReadImages(Path.Combine(fixtures, "mnist", "t10k-images-idx3-ubyte.gz"), out _);
+            const int realImages = 256;
+            var tensors = Enumerable.Range(0, realImages).Select(i => torch.tensor(all.AsSpan(i * 784, 784).ToArray(), [1, 784])).ToArray();
+            var input = new float[784];
+            var output = new float[10];
+            using var onnxIn = OrtValue.CreateTensorValueFromMemory(input, [1, 784]);
+            using var onnxOut = OrtValue.CreateTensorValueFromMemory(output, [1, 10]);
+            int next = 0, nextOnnx = 0;
+            Report("library Predict (auto = packed, frozen) / ONNX Runtime, real MNIST images in turn", "1",
+                () => w.Model.Predict(tensors[next++ % realImages]),
+                () =>
+                {
+                    all.AsSpan(nextOnnx++ % realImages * 784, 784).CopyTo(input);
+                    w.Onnx.Run(["x"], [onnxIn], ["p"], [onnxOut]);
+                    _ = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(output);
+                }, "<= 0.6", 3000, rounds);
+            foreach (var t in tensors)
+            {
+                t.Dispose();
+            }
+        }
+        else
+        {
+            Console.WriteLine("(batch 1 on real MNIST images: skipped, ../shared/fixtures not found)");
+        }
+
         // Training: the library's loop against the same steps written in raw TorchSharp, 12,800 samples (200 steps of
         // 64) per call, each side on its own copy of the same starting weights.
         const int trainingSamples = 12_800;
