@@ -72,6 +72,43 @@ public sealed class BFloat16InferenceTests
     }
 
     [Test]
+    public void Predict_BFloat16_NaNOrInfinity_IsRefusedWithTheExactCount(
+        [Values(float.NaN, float.PositiveInfinity, float.NegativeInfinity)] float bad)
+    {
+        RequireBFloat16();
+        torch.manual_seed(4);
+        using var model = new NeuralNetwork();
+        using var x = torch.rand(PackedInference.DefaultMaxBatchSize + 1, 784);
+        using (torch.no_grad())
+        {
+            x[3, 5] = bad;
+            x[256, 783] = bad;
+            x[0, 0] = bad;
+        }
+
+        var act = () => model.Predict(x, BFloat16);
+
+        act.Should().Throw<ArgumentException>()
+            .WithMessage("Expected finite pixel values; found 3 NaN or infinite value(s) in the input.*")
+            .And.ParamName.Should().Be("images");
+    }
+
+    [Test]
+    public void CountNonFiniteBFloat16_FindsEveryExponentAllOnesValue_AtAnyPosition()
+    {
+        var bits = new ushort[200]; // 3 vector blocks and a scalar tail
+        foreach (var (index, value) in new[] { (0, (ushort)0x7FC0), (63, (ushort)0x7F80), (130, (ushort)0xFF80), (199, (ushort)0x7FFF) })
+        {
+            bits[index] = value; // NaN, +inf, -inf, NaN
+        }
+        bits[7] = 0x7F7F; // the largest finite bfloat16
+        bits[8] = 0x3F80; // 1.0
+
+        PackedInference.CountNonFiniteBFloat16(bits).Should().Be(4);
+        PackedInference.CountNonFiniteBFloat16(bits.AsSpan(1, 60)).Should().Be(0);
+    }
+
+    [Test]
     public void BFloat16_WithoutAvx512Bf16_IsRefusedWithTheReason()
     {
         if (CpuFeatures.HasAvx512BFloat16)

@@ -273,6 +273,47 @@ public static unsafe class PackedInference
         return count;
     }
 
+    /// <summary>The number of NaN or infinite bfloat16 values (given as their bits): exponent all ones.</summary>
+    /// <remarks>A finite float32 value beyond bfloat16's largest (about 3.39e38) has become infinite by then, and is
+    /// counted: such a pixel cannot be computed in bfloat16.</remarks>
+    internal static long CountNonFiniteBFloat16(ReadOnlySpan<ushort> bits)
+    {
+        const ushort exponent = 0x7F80;
+        var i = 0;
+        var bad = false;
+        fixed (ushort* p = bits)
+        {
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var mask = Vector512.Create(exponent);
+                Vector512<ushort> a0 = default, a1 = default;
+                for (; i + 64 <= bits.Length; i += 64)
+                {
+                    a0 = Vector512.Max(a0, Vector512.Load(p + i) & mask);
+                    a1 = Vector512.Max(a1, Vector512.Load(p + i + 32) & mask);
+                }
+                bad = Vector512.EqualsAny(Vector512.Max(a0, a1), mask);
+            }
+        }
+        for (; i < bits.Length; i++)
+        {
+            bad |= (bits[i] & exponent) == exponent;
+        }
+        if (!bad)
+        {
+            return 0;
+        }
+        long count = 0;
+        foreach (var b in bits)
+        {
+            if ((b & exponent) == exponent)
+            {
+                count++;
+            }
+        }
+        return count;
+    }
+
     internal static ArgumentException NonFinite(long count, string paramName) =>
         new($"Expected finite pixel values; found {count} NaN or infinite value(s) in the input.", paramName);
 

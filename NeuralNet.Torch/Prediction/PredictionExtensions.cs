@@ -150,11 +150,13 @@ public static class PredictionExtensions
             {
                 input = input.to(reference.dtype, reference.device);
             }
-            // float32 CPU input is counted in one managed SIMD pass (no temporaries, on this thread: a second thread
-            // here would compete with libtorch's own threads that start next); anything else by libtorch.
-            var nonFinite = input.dtype == ScalarType.Float32 && input.device_type == DeviceType.CPU && input.is_contiguous()
-                ? PackedInference.CountNonFinite(MemoryMarshal.Cast<byte, float>(input.bytes))
-                : logical_not(isfinite(input)).sum().item<long>();
+            if (bfloat16)
+            {
+                // Converted first (libtorch, on its threads) and checked on the bfloat16 copy: half the bytes, still in
+                // cache, where the float32 input (megabytes) would have to come back from memory on one thread.
+                input = input.to_type(ScalarType.BFloat16);
+            }
+            var nonFinite = CountNonFinite(input);
             if (nonFinite > 0)
             {
                 throw PackedInference.NonFinite(nonFinite, nameof(images));
@@ -175,6 +177,22 @@ public static class PredictionExtensions
                 model.train();
             }
         }
+    }
+
+    // float32 or bfloat16 CPU input is counted in one managed SIMD pass on this thread (no temporaries; a second thread
+    // here would compete with libtorch's own threads that start next); anything else by libtorch.
+    private static long CountNonFinite(Tensor input)
+    {
+        if (input.device_type != DeviceType.CPU || !input.is_contiguous())
+        {
+            return logical_not(isfinite(input)).sum().item<long>();
+        }
+        return input.dtype switch
+        {
+            ScalarType.Float32 => PackedInference.CountNonFinite(MemoryMarshal.Cast<byte, float>(input.bytes)),
+            ScalarType.BFloat16 => PackedInference.CountNonFiniteBFloat16(MemoryMarshal.Cast<byte, ushort>(input.bytes)),
+            _ => logical_not(isfinite(input)).sum().item<long>(),
+        };
     }
 
     internal static string ShapeText(long[] shape) => "[" + string.Join(", ", shape) + "]";
