@@ -2,6 +2,7 @@ using NeuralNet.Torch.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 using BinaryStepModule = NeuralNet.Torch.Activations.BinaryStep;
+using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Activations;
 
@@ -126,7 +127,7 @@ public static class Activation
         if (dim < -rank || dim >= rank)
         {
             throw new ArgumentOutOfRangeException(
-                nameof(dim), dim, $"Expected a dimension in [{-rank}, {rank - 1}] for a tensor of shape [{string.Join(", ", input.shape)}].");
+                nameof(dim), dim, $"Expected a dimension in [{-rank}, {rank - 1}] for a tensor of shape {ShapeText.Of(input.shape)}.");
         }
         return nn.functional.softmax(input, dim);
     }

@@ -1,6 +1,7 @@
 using NeuralNet.Torch.Native;
 using TorchSharp;
 using static TorchSharp.torch;
+using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Data;
 
@@ -37,13 +38,13 @@ public sealed class ImageDataset : IDisposable
         if (images.dtype != ScalarType.Float32 || images.dim() != 4 || images.device_type != DeviceType.CPU)
         {
             throw new ArgumentException(
-                $"Expected images as a float32 CPU tensor [N, C, H, W]; found {images.dtype} [{string.Join(", ", images.shape)}] on {images.device}.",
+                $"Expected images as a float32 CPU tensor [N, C, H, W]; found {images.dtype} {ShapeText.Of(images.shape)} on {images.device}.",
                 nameof(images));
         }
         if (labels.dtype != ScalarType.Int64 || labels.dim() != 1 || labels.device_type != DeviceType.CPU)
         {
             throw new ArgumentException(
-                $"Expected labels as an int64 CPU tensor [N]; found {labels.dtype} [{string.Join(", ", labels.shape)}] on {labels.device}.",
+                $"Expected labels as an int64 CPU tensor [N]; found {labels.dtype} {ShapeText.Of(labels.shape)} on {labels.device}.",
                 nameof(labels));
         }
         if (labels.shape[0] != images.shape[0])

@@ -89,7 +89,7 @@ public sealed class ModelSummary
         if (inputShape.Length == 0 || inputShape.Any(d => d < 1))
         {
             throw new ArgumentException(
-                $"Expected an input shape with a batch dimension first and every dimension at least 1, e.g. [1, 28, 28]; found {ShapeText(inputShape)}.",
+                $"Expected an input shape with a batch dimension first and every dimension at least 1, e.g. [1, 28, 28]; found {ShapeText.Of(inputShape)}.",
                 nameof(inputShape));
         }
         TorchRuntime.EnsureInitialized();
@@ -197,7 +197,7 @@ public sealed class ModelSummary
     {
         var rows = Layers.Select(layer => (
             Label: new string(' ', 2 * layer.Depth) + (layer.Depth == 0 ? layer.TypeName : $"{LastKey(layer.Name)} ({layer.TypeName})"),
-            Shape: layer.OutputShape is null ? "--" : ShapeText(layer.OutputShape),
+            Shape: layer.OutputShape is null ? "--" : ShapeText.Of(layer.OutputShape),
             Count: Number(layer.ParameterCount),
             Trainable: layer.ParameterCount == 0 ? "--"
                 : layer.TrainableParameterCount == layer.ParameterCount ? "True"
@@ -224,8 +224,8 @@ public sealed class ModelSummary
         text.Append("Non-trainable params: ").Append(Number(NonTrainableParameters)).Append('\n');
         text.Append("Params size: ").Append(Number(ParameterBytes)).Append(" bytes (")
             .Append((ParameterBytes / 1e6).ToString("0.00", CultureInfo.InvariantCulture)).Append(" MB)\n");
-        text.Append("Input shape: ").Append(ShapeText(InputShape)).Append('\n');
-        text.Append("Output shape: ").Append(ShapeText(OutputShape)).Append('\n');
+        text.Append("Input shape: ").Append(ShapeText.Of(InputShape)).Append('\n');
+        text.Append("Output shape: ").Append(ShapeText.Of(OutputShape)).Append('\n');
         text.Append("Mult-adds per sample: ").Append(MultiplyAccumulatesPerSample is { } macs
             ? Number(macs)
             : "unknown (not counted: " + string.Join(", ", UncountedLayers) + ")").Append('\n');
@@ -252,8 +252,8 @@ public sealed class ModelSummary
             ? $"; Linear expects the last dimension to be in_features={linear.in_features}"
             : "";
         return new ArgumentException(
-            $"Input shape {ShapeText(inputShape)} does not fit the model: {where} could not take its input of shape " +
-            $"{ShapeText(moduleInput)}{expectation}.",
+            $"Input shape {ShapeText.Of(inputShape)} does not fit the model: {where} could not take its input of shape " +
+            $"{ShapeText.Of(moduleInput)}{expectation}.",
             nameof(inputShape),
             inner);
     }
@@ -262,8 +262,6 @@ public sealed class ModelSummary
 
     private static string LastKey(string name) => name[(name.LastIndexOf('.') + 1)..];
 
-    private static string ShapeText(IEnumerable<long> shape) =>
-        "[" + string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
 
     private static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Onnx;
 
@@ -63,7 +64,7 @@ internal static class SequentialCheck
             {
                 var difference = own.shape.SequenceEqual(chained.shape)
                     ? "largest difference " + (own - chained).abs().nan_to_num(0).max().item<float>().ToString("G6", CultureInfo.InvariantCulture)
-                    : $"shape [{string.Join(", ", own.shape)}] against [{string.Join(", ", chained.shape)}]";
+                    : $"shape {ShapeText.Of(own.shape)} against {ShapeText.Of(chained.shape)}";
                 throw new NotSupportedException(
                     $"Cannot export {OnnxGraphBuilder.Describe(path, module)} to ONNX: it declares IOnnxSequential with the children " +
                     $"[{string.Join(", ", children.Select(c => c.Name))}], but on a random batch its forward differs from applying " +

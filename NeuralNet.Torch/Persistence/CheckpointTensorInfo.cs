@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Persistence;
 
@@ -13,5 +14,5 @@ public sealed record CheckpointTensorInfo(string Name, ScalarType DType, IReadOn
 
     /// <summary><c>name float32 [512, 784]</c>.</summary>
     /// <returns>The name, the element type and the shape.</returns>
-    public override string ToString() => $"{Name} {DTypeName} {StateEntry.ShapeText(Shape)}";
+    public override string ToString() => $"{Name} {DTypeName} {ShapeText.Of(Shape)}";
 }

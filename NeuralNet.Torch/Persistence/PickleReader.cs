@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
+using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Persistence;
 
@@ -311,7 +312,7 @@ internal sealed class PickleReader
         var stride = Longs(Arg<PyTuple>(a, 3, global), "stride", global);
         if (shape.Length != stride.Length)
         {
-            throw Error($"{global}: size {StateEntry.ShapeText(shape)} and stride {StateEntry.ShapeText(stride)} differ in length");
+            throw Error($"{global}: size {ShapeText.Of(shape)} and stride {ShapeText.Of(stride)} differ in length");
         }
         if (offset < 0 || stride.Any(s => s < 0))
         {

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text;
+using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Persistence;
 
@@ -170,15 +171,15 @@ internal static class PyTorchCheckpointReader
         if (last >= info.Numel)
         {
             throw new InvalidDataException(
-                $"tensor '{name}' {StateEntry.ShapeText(tensor.Shape)} (offset {tensor.Offset}, stride " +
-                $"{StateEntry.ShapeText(tensor.Stride)}) reaches element {last} of a storage of {info.Numel}");
+                $"tensor '{name}' {ShapeText.Of(tensor.Shape)} (offset {tensor.Offset}, stride " +
+                $"{ShapeText.Of(tensor.Stride)}) reaches element {last} of a storage of {info.Numel}");
         }
 
         if (StateEntry.Numel(tensor.Shape) > info.Numel)
         {
             // Only views that repeat elements (a stride of 0, overlapping strides) can be larger than their storage.
             throw new InvalidDataException(
-                $"tensor '{name}' {StateEntry.ShapeText(tensor.Shape)} is an overlapping view with more elements than its storage " +
+                $"tensor '{name}' {ShapeText.Of(tensor.Shape)} is an overlapping view with more elements than its storage " +
                 $"({info.Numel}), which is not supported");
         }
         var result = new byte[size];

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Persistence;
 
@@ -196,7 +197,7 @@ internal static class SafeTensorsFormat
         if (end - begin != expected)
         {
             throw new InvalidDataException(
-                $"tensor '{name}' {dtype.Name} {StateEntry.ShapeText(shape)} needs {expected} bytes, but its data_offsets [{begin}, {end}] span {end - begin}");
+                $"tensor '{name}' {dtype.Name} {ShapeText.Of(shape)} needs {expected} bytes, but its data_offsets [{begin}, {end}] span {end - begin}");
         }
         return new HeaderTensor(name, dtype, shape, begin, end);
     }

@@ -1,6 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Persistence;
 
@@ -49,7 +50,7 @@ internal static class StateDictTransfer
             }
             if (!entry.Shape.SequenceEqual(tensor.shape))
             {
-                mismatches.Add($"{name}: expected {StateEntry.ShapeText(tensor.shape)}, found {StateEntry.ShapeText(entry.Shape)}");
+                mismatches.Add($"{name}: expected {ShapeText.Of(tensor.shape)}, found {ShapeText.Of(entry.Shape)}");
             }
             else if (entry.DType != tensor.dtype)
             {

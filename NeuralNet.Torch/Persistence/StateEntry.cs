@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Persistence;
 
@@ -18,7 +19,7 @@ internal sealed record StateEntry(string Name, ScalarType DType, long[] Shape, b
         {
             if (d < 0)
             {
-                throw new InvalidDataException($"the shape {ShapeText(shape)} has a negative dimension");
+                throw new InvalidDataException($"the shape {ShapeText.Of(shape)} has a negative dimension");
             }
             try
             {
@@ -26,7 +27,7 @@ internal sealed record StateEntry(string Name, ScalarType DType, long[] Shape, b
             }
             catch (OverflowException)
             {
-                throw new InvalidDataException($"the shape {ShapeText(shape)} has more elements than fit in 64 bits");
+                throw new InvalidDataException($"the shape {ShapeText.Of(shape)} has more elements than fit in 64 bits");
             }
         }
         return n;
@@ -41,11 +42,8 @@ internal sealed record StateEntry(string Name, ScalarType DType, long[] Shape, b
         if (numel > Array.MaxLength / size)
         {
             throw new InvalidDataException(
-                $"tensor '{name}' {ShapeText(shape)} has {numel} elements; tensors over {Array.MaxLength} bytes are not supported");
+                $"tensor '{name}' {ShapeText.Of(shape)} has {numel} elements; tensors over {Array.MaxLength} bytes are not supported");
         }
         return (int)(numel * size);
     }
-
-    /// <summary><c>[512, 784]</c>; <c>[]</c> for a 0-dim tensor.</summary>
-    public static string ShapeText(IEnumerable<long> shape) => "[" + string.Join(", ", shape) + "]";
 }

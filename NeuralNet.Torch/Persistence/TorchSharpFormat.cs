@@ -1,4 +1,5 @@
 using System.Text;
+using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Persistence;
 
@@ -56,7 +57,7 @@ internal static class TorchSharpFormat
             if (size > stream.Length - stream.Position)
             {
                 throw new InvalidDataException(
-                    $"entry '{name}' {dtype.Name} {StateEntry.ShapeText(shape)} needs {size} bytes, but only {stream.Length - stream.Position} are left (truncated)");
+                    $"entry '{name}' {dtype.Name} {ShapeText.Of(shape)} needs {size} bytes, but only {stream.Length - stream.Position} are left (truncated)");
             }
             var data = new byte[size];
             stream.ReadExactly(data);

@@ -3,6 +3,7 @@ using NeuralNet.Torch.Inference;
 using NeuralNet.Torch.Native;
 using TorchSharp;
 using static TorchSharp.torch;
+using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Prediction;
 
@@ -63,7 +64,7 @@ public static class PredictionExtensions
         if (dims < 2 || perSample != NeuralNetwork.InputFeatures)
         {
             throw new ArgumentException(
-                $"Expected images of shape [N, 28, 28], [N, 1, 28, 28] or [N, 784] (784 values per sample); found {ShapeText(images.shape)}.",
+                $"Expected images of shape [N, 28, 28], [N, 1, 28, 28] or [N, 784] (784 values per sample); found {ShapeText.Of(images.shape)}.",
                 nameof(images));
         }
         return Run(model, images, images.size(0), options);
@@ -86,7 +87,7 @@ public static class PredictionExtensions
         if (!(core.SequenceEqual(new long[] { 28, 28 }) || core.SequenceEqual(new long[] { NeuralNetwork.InputFeatures })))
         {
             throw new ArgumentException(
-                $"Expected one image of shape [28, 28], [1, 28, 28], [1, 1, 28, 28], [784] or [1, 784]; found {ShapeText(shape)}.",
+                $"Expected one image of shape [28, 28], [1, 28, 28], [1, 1, 28, 28], [784] or [1, 784]; found {ShapeText.Of(shape)}.",
                 nameof(image));
         }
         return Run(model, image, 1, InferenceOptions.Default)[0];
@@ -194,6 +195,4 @@ public static class PredictionExtensions
             _ => logical_not(isfinite(input)).sum().item<long>(),
         };
     }
-
-    internal static string ShapeText(long[] shape) => "[" + string.Join(", ", shape) + "]";
 }

@@ -125,16 +125,8 @@ public static class Trainer
         model.train();
         var batches = 0;
         long samples = 0;
-        using var enumerator = loader.GetEnumerator();
-        while (true)
+        ForEachBatch(loader, cancellationToken, batch =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
-            if (!enumerator.MoveNext())
-            {
-                break;
-            }
-            using var batch = enumerator.Current;
             var prediction = model.call(batch.Images);
             var loss = lossFunction(prediction, batch.Labels);
             loss.backward();
@@ -153,7 +145,7 @@ public static class Trainer
             }
             options.Progress?.Report(new TrainingProgress(
                 TrainingPhase.Train, epoch, batches, batchCount, samples, size, value ?? detached.item<float>()));
-        }
+        });
         var average = batches == 0 ? double.NaN : lossSum.item<double>() / batches;
         return new TrainEpochResult(average, lastLoss.item<double>(), batches, samples);
     }
@@ -176,16 +168,8 @@ public static class Trainer
         try
         {
             using var noGrad = no_grad();
-            using var enumerator = loader.GetEnumerator();
-            while (true)
+            ForEachBatch(loader, cancellationToken, batch =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                if (!enumerator.MoveNext())
-                {
-                    break;
-                }
-                using var batch = enumerator.Current;
                 var prediction = model.call(batch.Images);
                 var loss = lossFunction(prediction, batch.Labels);
                 lossSum.add_(loss);
@@ -194,7 +178,7 @@ public static class Trainer
                 samples += batch.Size;
                 options.Progress?.Report(new TrainingProgress(
                     TrainingPhase.Test, epoch, batches, batchCount, samples, size, loss.item<float>()));
-            }
+            });
         }
         finally
         {
@@ -209,6 +193,24 @@ public static class Trainer
             }
         }
         return result;
+    }
+
+    // The loop both passes share: cancellation checked before each batch, each batch in its own dispose scope (the
+    // loader's tensors and everything the step makes are freed before the next batch).
+    private static void ForEachBatch(BatchLoader loader, CancellationToken cancellationToken, Action<ImageBatch> step)
+    {
+        using var enumerator = loader.GetEnumerator();
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            if (!enumerator.MoveNext())
+            {
+                break;
+            }
+            using var batch = enumerator.Current;
+            step(batch);
+        }
     }
 
     private static Tensor CrossEntropy(Tensor logits, Tensor labels) => nn.functional.cross_entropy(logits, labels);
