@@ -71,7 +71,7 @@ internal static class OverheadProbe
             {
                 foreach (var (name, action) in cases1)
                 {
-                    Console.WriteLine($"{name,-32} {Median(action, 5000),8:F1} us");
+                    Console.WriteLine($"{name,-32} {TargetsRun.Median(action, 5000),8:F1} us");
                 }
             }
             return 0;
@@ -82,42 +82,25 @@ internal static class OverheadProbe
             using var x = torch.rand(batch, 784);
             var probabilities = new float[batch * 10];
             var classes = new int[batch];
-            void Raw()
+            void PredictWith(Func<Tensor, Tensor> forward)
             {
                 using var scope = NewDisposeScope();
                 using var noGrad = no_grad();
-                var p = nn.functional.softmax(w.Raw.forward(x), 1);
+                var p = nn.functional.softmax(forward(x), 1);
                 var c = p.argmax(1);
                 p.data<float>().CopyTo(probabilities);
                 var cs = c.data<long>();
-                for (var i = 0; i < batch; i++) classes[i] = (int)cs[i];
-            }
-            void RawModel()
-            {
-                using var scope = NewDisposeScope();
-                using var noGrad = no_grad();
-                var p = nn.functional.softmax(w.Model.forward(x), 1);
-                var c = p.argmax(1);
-                p.data<float>().CopyTo(probabilities);
-                var cs = c.data<long>();
-                for (var i = 0; i < batch; i++) classes[i] = (int)cs[i];
-            }
-            void RawBFloat16()
-            {
-                using var scope = NewDisposeScope();
-                using var noGrad = no_grad();
-                var p = nn.functional.softmax(w.RawBFloat16.forward(x.to_type(ScalarType.BFloat16)).to_type(ScalarType.Float32), 1);
-                var c = p.argmax(1);
-                p.data<float>().CopyTo(probabilities);
-                var cs = c.data<long>();
-                for (var i = 0; i < batch; i++) classes[i] = (int)cs[i];
+                for (var i = 0; i < batch; i++)
+                {
+                    classes[i] = (int)cs[i];
+                }
             }
             var cases = new (string, Action)[]
             {
-                ("raw chain predict", Raw),
-                ("model.forward predict", RawModel),
+                ("raw chain predict", () => PredictWith(w.Raw.forward)),
+                ("model.forward predict", () => PredictWith(w.Model.forward)),
                 ("library Predict LibTorchOnly", () => w.Model.Predict(x, InferenceOptions.LibTorchOnly)),
-                ("raw bf16 chain predict", RawBFloat16),
+                ("raw bf16 chain predict", () => PredictWith(t => w.RawBFloat16.forward(t.to_type(ScalarType.BFloat16)).to_type(ScalarType.Float32))),
                 ("library Predict bf16", () => w.Model.Predict(x, SharedWeights.BFloat16)),
             };
             var calls = batch == 1 ? 3000 : 6;
@@ -127,7 +110,7 @@ internal static class OverheadProbe
                 for (var c = 0; c < cases.Length; c++)
                 {
                     var k = round % 2 == 0 ? c : cases.Length - 1 - c;
-                    results[k].Add(Median(cases[k].Item2, calls));
+                    results[k].Add(TargetsRun.Median(cases[k].Item2, calls));
                 }
             }
             foreach (var (c, i) in cases.Select((c, i) => (c, i)))
@@ -137,20 +120,5 @@ internal static class OverheadProbe
             }
         }
         return 0;
-    }
-
-    private static double Median(Action action, int calls)
-    {
-        Thread.Sleep(300);
-        action();
-        var times = new double[calls];
-        for (var i = 0; i < calls; i++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            action();
-            times[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-        }
-        Array.Sort(times);
-        return times[calls / 2];
     }
 }

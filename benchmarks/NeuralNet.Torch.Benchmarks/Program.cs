@@ -6,7 +6,7 @@
 //   dotnet run -c Release --project benchmarks/NeuralNet.Torch.Benchmarks -- predictor   (16 clients vs batch 64)
 //   dotnet run -c Release --project benchmarks/NeuralNet.Torch.Benchmarks -- cutover     (packed vs libtorch by batch)
 //   dotnet run -c Release --project benchmarks/NeuralNet.Torch.Benchmarks -- targets     (the ratios, interleaved)
-//   dotnet run -c Release --project benchmarks/NeuralNet.Torch.Benchmarks -- probe|kernel|overhead (diagnostics)
+//   dotnet run -c Release --project benchmarks/NeuralNet.Torch.Benchmarks -- probe|overhead (diagnostics)
 //
 // BenchmarkDotNet runs in process (libtorch's native files are already in place in this build's output, patched
 // for Debian 12's libstdc++ by the build), with the memory diagnoser on.
@@ -28,10 +28,6 @@ if (args.Length > 0 && args[0] == "targets")
 if (args.Length > 0 && args[0] == "overhead")
 {
     return OverheadProbe.Run(args);
-}
-if (args.Length > 0 && args[0] == "kernel")
-{
-    return KernelExperiment.Run(args);
 }
 if (args.Length > 0 && args[0] == "probe")
 {

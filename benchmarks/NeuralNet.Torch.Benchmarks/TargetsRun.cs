@@ -160,7 +160,9 @@ internal static class TargetsRun
         Console.WriteLine($"| {name} | {batch} | {Format(MedianOf(aTimes))} | {Format(MedianOf(bTimes))} | {MedianOf(ratios):F3} | {target} |");
     }
 
-    private static double Median(Action action, int calls)
+    /// <summary>The median time of <paramref name="calls"/> calls, in microseconds, after a 300 ms pause and one
+    /// warm-up call.</summary>
+    internal static double Median(Action action, int calls)
     {
         // Let the other library's spinning worker threads (OpenMP's, ONNX Runtime's, the packed path's helper) go
         // idle first: on two cores they would otherwise steal time from this block.
