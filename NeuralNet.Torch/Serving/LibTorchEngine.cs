@@ -19,7 +19,7 @@ internal sealed class LibTorchEngine : IPredictionEngine
         _model = model;
         _inference = inference;
         _model.to(device);
-        // The predictor owns the model and never trains it: frozen, it runs on the packed path's interleaved snapshot.
+        // The predictor owns the model and never trains it: frozen, it runs on the packed path's weight snapshot.
         PackedInference.Freeze(_model);
     }
 
