@@ -11,6 +11,10 @@ namespace NeuralNet.Torch.Benchmarks;
 /// single TorchSharp calls a prediction makes.</summary>
 internal static class OverheadProbe
 {
+    private delegate ClassPrediction[] FromLogitsFn(Span<float> logits, int count);
+    private delegate void SoftmaxFn(Span<float> logits, int count);
+    private delegate ClassPrediction[] FromProbabilitiesFn(ReadOnlySpan<float> p, int count);
+
     public static int Run(string[] args)
     {
         using var w = new SharedWeights();
@@ -21,6 +25,10 @@ internal static class OverheadProbe
             using var lg4096 = torch.rand(4096, 10);
             using var x4096 = torch.rand(4096, 784);
             var p4096 = new float[40960];
+            var results = typeof(PackedInference).Assembly.GetType("NeuralNet.Torch.Prediction.PredictionResults")!;
+            var fromLogits = results.GetMethod("FromLogits")!.CreateDelegate<FromLogitsFn>();
+            var softmax = results.GetMethod("SoftmaxRows")!.CreateDelegate<SoftmaxFn>();
+            var fromProbabilities = results.GetMethod("FromProbabilities")!.CreateDelegate<FromProbabilitiesFn>();
             var ops = new (string, Action)[]
             {
                 ("parameters().First()", () => w.Model.parameters().First()),
@@ -38,6 +46,9 @@ internal static class OverheadProbe
                 ("data<float>().ToArray()", () => lg.data<float>().ToArray()),
                 ("softmax [4096, 10]", () => nn.functional.softmax(lg4096, 1).Dispose()),
                 ("x [4096, 784] to bf16", () => x4096.to_type(ScalarType.BFloat16).Dispose()),
+                ("FromLogits 4096 (softmax + results)", () => fromLogits(p4096, 4096)),
+                ("SoftmaxRows 4096", () => softmax(p4096, 4096)),
+                ("FromProbabilities 4096", () => fromProbabilities(p4096, 4096)),
                 ("4096 ClassPredictions", () => p4096.Chunk(10).Select(r => new ClassPrediction(0, r.ToArray())).ToArray()),
                 ("Choose LibTorchOnly", () => PackedInference.ChoosePath(w.Model, 1, InferenceOptions.LibTorchOnly)),
             };
