@@ -1,8 +1,8 @@
+using NeuralNet.Torch.Inspection;
 using NeuralNet.Torch.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 using BinaryStepModule = NeuralNet.Torch.Activations.BinaryStep;
-using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Activations;
 

@@ -1,7 +1,7 @@
+using NeuralNet.Torch.Inspection;
 using NeuralNet.Torch.Native;
 using TorchSharp;
 using static TorchSharp.torch;
-using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Data;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
+using NeuralNet.Torch.Inspection;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Onnx;
 

@@ -1,5 +1,5 @@
-using static TorchSharp.torch;
 using NeuralNet.Torch.Inspection;
+using static TorchSharp.torch;
 
 namespace NeuralNet.Torch.Persistence;
 

@@ -1,7 +1,7 @@
-using TorchSharp;
-using static TorchSharp.torch;
-using static TorchSharp.torch.nn;
 using NeuralNet.Torch.Inspection;
+using TorchSharp;
+using static TorchSharp.torch.nn;
+using static TorchSharp.torch;
 
 namespace NeuralNet.Torch.Persistence;
 

@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 using NeuralNet.Torch.Inference;
+using NeuralNet.Torch.Inspection;
 using NeuralNet.Torch.Native;
 using TorchSharp;
 using static TorchSharp.torch;
-using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Prediction;
 
