@@ -348,9 +348,13 @@ public sealed class PackedInferenceTests
     }
 
     [Test]
-    public void SpanApi_FourThreadsAtOnceOnOneModel_EqualTheSequentialResults()
+    public void SpanApi_FourThreadsAtOnceOnOneModel_EqualTheSequentialResults([Values] bool frozen)
     {
         using var model = NewModel(NeuralNetworkVariant.Quickstart);
+        if (frozen)
+        {
+            PackedInference.Freeze(model); // single images then run on the column snapshot, with or without the helper
+        }
         using var x = torch.rand(16, 784);
         var pixels = x.data<float>().ToArray();
         var expected = new float[160];
