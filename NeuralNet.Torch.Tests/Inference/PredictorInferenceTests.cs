@@ -1,22 +1,17 @@
 using NeuralNet.Torch.Inference;
 using NeuralNet.Torch.Prediction;
 using NeuralNet.Torch.Serving;
+using NeuralNet.Torch.Tests.TestSupport;
 using TorchSharp;
 
 namespace NeuralNet.Torch.Tests.Inference;
 
 public sealed class PredictorInferenceTests
 {
-    private static float[][] Images(int count, int seed)
-    {
-        var random = new Random(seed);
-        return Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, 784).Select(_ => (float)random.NextDouble()).ToArray()).ToArray();
-    }
-
     [Test]
     public void Predictor_ManyThreads_RunOnThePackedPath_AndEqualLibTorchWithin1e5()
     {
-        var images = Images(64, 21);
+        var images = RandomPixels.Images(64, 21);
         torch.manual_seed(8);
         var model = new NeuralNetwork(NeuralNetworkVariant.Quickstart);
         using var batch = torch.tensor(images.SelectMany(i => i).ToArray(), [64, 784]);
@@ -50,7 +45,7 @@ public sealed class PredictorInferenceTests
     [Test]
     public async Task Predictor_PackedPathOff_RunsLibTorch_WithTheSameResults()
     {
-        var images = Images(4, 22);
+        var images = RandomPixels.Images(4, 22);
         torch.manual_seed(8);
         using var packed = new Predictor(new NeuralNetwork(), new PredictorOptions { Device = "cpu" });
         torch.manual_seed(8);

@@ -16,12 +16,7 @@ public sealed class OnnxRuntimePredictorTests
     private float[][] _images = [];
 
     [SetUp]
-    public void MakeImages()
-    {
-        var random = new Random(12);
-        _images = Enumerable.Range(0, Distinct)
-            .Select(_ => Enumerable.Range(0, 784).Select(_ => (float)random.NextDouble()).ToArray()).ToArray();
-    }
+    public void MakeImages() => _images = RandomPixels.Images(Distinct, seed: 12);
 
     private static Predictor NewPredictor(PredictionEngine engine, PredictorOptions? options = null)
     {

@@ -11,12 +11,7 @@ public sealed class PredictorTests
     private float[][] _images = [];
 
     [SetUp]
-    public void MakeImages()
-    {
-        var random = new Random(11);
-        _images = Enumerable.Range(0, Distinct)
-            .Select(_ => Enumerable.Range(0, 784).Select(_ => (float)random.NextDouble()).ToArray()).ToArray();
-    }
+    public void MakeImages() => _images = RandomPixels.Images(Distinct, seed: 11);
 
     private static Predictor NewPredictor(PredictorOptions? options = null)
     {
