@@ -109,6 +109,23 @@ public sealed class PackedInferenceTests
     }
 
     [Test]
+    public void Forward_SingleImage_GivesTheSameBitsAtEveryCall_WhicheverOrderTheWeightsAreWalkedIn()
+    {
+        using var model = PackedInference.Freeze(NewModel(NeuralNetworkVariant.Documented, seed: 8));
+        using var x = torch.randn(1, 784);
+        var pixels = x.data<float>().ToArray();
+        var first = new float[10];
+        PackedInference.Forward(model, pixels, first);
+
+        for (var call = 0; call < 5; call++) // odd and even calls walk the weights in opposite orders
+        {
+            var again = new float[10];
+            PackedInference.Forward(model, pixels, again);
+            again.Select(BitConverter.SingleToInt32Bits).Should().Equal(first.Select(BitConverter.SingleToInt32Bits), $"call {call + 2}");
+        }
+    }
+
+    [Test]
     public void Snapshot_InfiniteWeight_HasNoColumns_AndStillEqualsLibTorch()
     {
         if (!CpuFeatures.HasAvx512)

@@ -17,6 +17,12 @@ namespace NeuralNet.Torch.Inference;
 /// skips its column: the background pixels of an image, and the hidden units that ReLU set to zero (about half),
 /// whose rows of the second layer are never read. The result is the same sum in another order: equal to libtorch's
 /// within float32 rounding.</para>
+/// <para>Every other call walks each core's share of the weights in the opposite order (its two quarters, the two
+/// halves of the first layer's inputs, the two halves of the second layer's outputs), so the blocks it read last, which
+/// are still in its cache, come first (a core's share, about 1 MB, does not quite fit its L2, and a cache evicting
+/// the least recently used line would otherwise evict each block just before it is read again: measured 5-10% faster
+/// on dense input). The pieces are computed into separate sums that are added in a fixed order, so the result is the
+/// same, bit for bit, at every call.</para>
 /// </remarks>
 internal sealed unsafe class SingleImageJob : PhasedJob
 {
@@ -32,6 +38,8 @@ internal sealed unsafe class SingleImageJob : PhasedJob
     private readonly float[] _hidden2 = GC.AllocateUninitializedArray<float>(NeuralNetwork.HiddenFeatures, pinned: true);
     private PackedWeights? _weights;
     private float* _x;
+    // 0 or 1, flipped at every call: the order in which each core walks its share of the weights (see the remarks).
+    private int _flip;
 
     /// <summary>The calling thread's job.</summary>
     public static SingleImageJob ForThisThread => _current ??= new SingleImageJob();
@@ -45,6 +53,7 @@ internal sealed unsafe class SingleImageJob : PhasedJob
     {
         _weights = weights;
         _x = x;
+        _flip ^= 1;
         try
         {
             HelperThread.Run(this);
@@ -72,30 +81,68 @@ internal sealed unsafe class SingleImageJob : PhasedJob
     public override void RunChunk(int phase, int chunk)
     {
         var weights = _weights!;
+        chunk ^= _flip;
         var h1 = stackalloc float[QuarterRows];
-        FirstLayer(weights.W0Columns + (long)chunk * NeuralNetwork.InputFeatures * QuarterRows, weights.Weights.B0 + chunk * QuarterRows, _x, h1);
+        FirstLayer(weights.W0Columns + (long)chunk * NeuralNetwork.InputFeatures * QuarterRows, weights.Weights.B0 + chunk * QuarterRows, _x, h1, _flip);
         fixed (float* p = _partials)
         {
             var partial = p + chunk * NeuralNetwork.HiddenFeatures;
             var w1 = weights.W1Columns + (long)chunk * QuarterRows * NeuralNetwork.HiddenFeatures;
-            SecondLayerHalf(w1, h1, partial);
-            SecondLayerHalf(w1 + QuarterRows * HalfOutputs, h1, partial + HalfOutputs);
+            if (_flip == 0)
+            {
+                SecondLayerHalf(w1, h1, partial);
+                SecondLayerHalf(w1 + QuarterRows * HalfOutputs, h1, partial + HalfOutputs);
+            }
+            else
+            {
+                SecondLayerHalf(w1 + QuarterRows * HalfOutputs, h1, partial + HalfOutputs);
+                SecondLayerHalf(w1, h1, partial);
+            }
         }
     }
 
-    // h1[0..128) = relu(b + sum over i of x[i] * w[i, 0..128)), w laid out [784][128].
+    // h1[0..128) = relu(b + sum over i of x[i] * w[i, 0..128)), w laid out [784][128]: two sums over the two halves
+    // of the inputs, added in a fixed order whichever half runs first.
     [SkipLocalsInit]
-    private static void FirstLayer(float* w, float* b, float* x, float* h1)
+    private static void FirstLayer(float* w, float* b, float* x, float* h1, int flip)
     {
-        var a0 = Vector512.Load(b);
-        var a1 = Vector512.Load(b + 16);
-        var a2 = Vector512.Load(b + 32);
-        var a3 = Vector512.Load(b + 48);
-        var a4 = Vector512.Load(b + 64);
-        var a5 = Vector512.Load(b + 80);
-        var a6 = Vector512.Load(b + 96);
-        var a7 = Vector512.Load(b + 112);
-        for (var i = 0; i < NeuralNetwork.InputFeatures; i++, w += QuarterRows)
+        const int half = NeuralNetwork.InputFeatures / 2;
+        var lower = stackalloc float[QuarterRows];
+        var upper = stackalloc float[QuarterRows];
+        if (flip == 0)
+        {
+            Columns(w, x, 0, half, b, lower);
+            Columns(w, x, half, NeuralNetwork.InputFeatures, null, upper);
+        }
+        else
+        {
+            Columns(w, x, half, NeuralNetwork.InputFeatures, null, upper);
+            Columns(w, x, 0, half, b, lower);
+        }
+        for (var k = 0; k < QuarterRows; k += 16)
+        {
+            Vector512.Max(Vector512.Load(lower + k) + Vector512.Load(upper + k), Vector512<float>.Zero).Store(h1 + k);
+        }
+    }
+
+    // y[0..128) = init + sum over i in [i0, i1) of x[i] * w[i, 0..128) (init null: 0); zero inputs skip their column.
+    [SkipLocalsInit]
+    private static void Columns(float* w, float* x, int i0, int i1, float* init, float* y)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        if (init != null)
+        {
+            a0 = Vector512.Load(init);
+            a1 = Vector512.Load(init + 16);
+            a2 = Vector512.Load(init + 32);
+            a3 = Vector512.Load(init + 48);
+            a4 = Vector512.Load(init + 64);
+            a5 = Vector512.Load(init + 80);
+            a6 = Vector512.Load(init + 96);
+            a7 = Vector512.Load(init + 112);
+        }
+        w += (long)i0 * QuarterRows;
+        for (var i = i0; i < i1; i++, w += QuarterRows)
         {
             var xi = x[i];
             if (xi == 0f)
@@ -112,15 +159,14 @@ internal sealed unsafe class SingleImageJob : PhasedJob
             a6 = Vector512.FusedMultiplyAdd(Vector512.Load(w + 96), v, a6);
             a7 = Vector512.FusedMultiplyAdd(Vector512.Load(w + 112), v, a7);
         }
-        var zero = Vector512<float>.Zero;
-        Vector512.Max(a0, zero).Store(h1);
-        Vector512.Max(a1, zero).Store(h1 + 16);
-        Vector512.Max(a2, zero).Store(h1 + 32);
-        Vector512.Max(a3, zero).Store(h1 + 48);
-        Vector512.Max(a4, zero).Store(h1 + 64);
-        Vector512.Max(a5, zero).Store(h1 + 80);
-        Vector512.Max(a6, zero).Store(h1 + 96);
-        Vector512.Max(a7, zero).Store(h1 + 112);
+        a0.Store(y);
+        a1.Store(y + 16);
+        a2.Store(y + 32);
+        a3.Store(y + 48);
+        a4.Store(y + 64);
+        a5.Store(y + 80);
+        a6.Store(y + 96);
+        a7.Store(y + 112);
     }
 
     // y[0..256) = sum over j of h1[j] * w[j, 0..256), w laid out [128][256]; the rows of zero units are skipped.
