@@ -138,38 +138,45 @@ public sealed class OnnxRuntimePredictorTests
         {
             engine.Predict(pixels, 1);
         }
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
 
         // 10,000 session runs: the engine itself, as the predictor's worker calls it, without the thread pool's and
         // monitors' own native allocations. No GC runs where the runtime grants the region, so a value left to its
         // finalizer still holds its memory. Measured here: leaving the input OrtValue undisposed adds about 3.2 MB
         // (320 bytes a run), leaving the outputs undisposed about 6.4 MB; without a leak the heap grows by 0.3 to
         // 0.7 MB (the finalization queue's bookkeeping, which the next GC clears, and ONNX Runtime's arena and thread
-        // pool growing in steps). So the line is drawn at 150 bytes a run.
-        var noGc = GC.TryStartNoGCRegion(100L * 1024 * 1024);
-        long growth;
-        try
+        // pool growing in steps). So the line is drawn at 150 bytes a run. Another thread of the test process (a
+        // finalizer, a runtime thread) can allocate during the window too (seen once: 1.75 MB), so the best of up to
+        // three windows counts: a real leak grows the heap in every one of them.
+        var growths = new List<long>();
+        var allInRegion = true;
+        for (var attempt = 0; attempt < 3 && (growths.Count == 0 || growths.Min() >= 1_500_000); attempt++)
         {
-            var before = NativeHeap.BytesInUse;
-            for (var i = 0; i < 10_000; i++)
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            var noGc = GC.TryStartNoGCRegion(100L * 1024 * 1024);
+            allInRegion &= noGc;
+            try
             {
-                engine.Predict(pixels, 1);
+                var before = NativeHeap.BytesInUse;
+                for (var i = 0; i < 10_000; i++)
+                {
+                    engine.Predict(pixels, 1);
+                }
+                growths.Add(NativeHeap.BytesInUse - before);
             }
-            growth = NativeHeap.BytesInUse - before;
-        }
-        finally
-        {
-            if (noGc && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion)
+            finally
             {
-                GC.EndNoGCRegion();
+                if (noGc && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion)
+                {
+                    GC.EndNoGCRegion();
+                }
             }
         }
 
-        TestContext.Out.WriteLine($"native heap growth over 10,000 runs: {growth:N0} bytes (no-GC region: {noGc})");
-        noGc.Should().BeTrue("without the region a GC would run finalizers and hide an undisposed value");
-        growth.Should().BeLessThan(1_500_000, "less than 150 bytes a run");
+        TestContext.Out.WriteLine($"native heap growth over 10,000 runs: {string.Join(", ", growths.Select(g => g.ToString("N0")))} bytes");
+        allInRegion.Should().BeTrue("without the region a GC would run finalizers and hide an undisposed value");
+        growths.Min().Should().BeLessThan(1_500_000, "less than 150 bytes a run");
     }
 
     [Test]
