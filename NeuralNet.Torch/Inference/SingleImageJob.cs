@@ -68,8 +68,9 @@ internal sealed unsafe class SingleImageJob : PhasedJob
             var b1 = weights.Weights.B1;
             for (var o = 0; o < NeuralNetwork.HiddenFeatures; o += 16)
             {
-                var sum = Vector512.Load(b1 + o) + Vector512.Load(p + o) + Vector512.Load(p + 512 + o)
-                    + Vector512.Load(p + 1024 + o) + Vector512.Load(p + 1536 + o);
+                const int h = NeuralNetwork.HiddenFeatures;
+                var sum = Vector512.Load(b1 + o) + Vector512.Load(p + o) + Vector512.Load(p + h + o)
+                    + Vector512.Load(p + 2 * h + o) + Vector512.Load(p + 3 * h + o);
                 Vector512.Max(sum, Vector512<float>.Zero).Store(h2 + o);
             }
             var w = weights.Weights;
