@@ -44,31 +44,8 @@ public sealed class PredictorTests
     public void Predict_EightThreadsTimesAThousand_EqualTheSequentialResults()
     {
         using var predictor = NewPredictor(new PredictorOptions { Device = "cpu", MaxBatchSize = 32 });
-        var sequential = _images.Select(predictor.Predict).ToArray();
 
-        var concurrent = new ClassPrediction[8][];
-        var threads = Enumerable.Range(0, 8).Select(t => new Thread(() =>
-        {
-            concurrent[t] = new ClassPrediction[1000];
-            for (var i = 0; i < 1000; i++)
-            {
-                concurrent[t][i] = predictor.Predict(_images[(t * 1000 + i) % Distinct]);
-            }
-        })).ToList();
-        threads.ForEach(t => t.Start());
-        threads.ForEach(t => t.Join());
-
-        for (var t = 0; t < 8; t++)
-        {
-            for (var i = 0; i < 1000; i++)
-            {
-                var expected = sequential[(t * 1000 + i) % Distinct];
-                var actual = concurrent[t][i];
-                actual.Class.Should().Be(expected.Class);
-                // Batched and single-row GEMMs may sum in another order: float32 rounding only.
-                actual.Probabilities.Zip(expected.Probabilities).Should().OnlyContain(p => Math.Abs(p.First - p.Second) <= 1e-6f);
-            }
-        }
+        PredictorConcurrency.ShouldEqualTheSequentialResults(predictor, _images);
     }
 
     [Test]
