@@ -19,14 +19,13 @@ internal readonly unsafe struct MlpWeights
     public readonly bool FinalRelu;
 
     /// <summary>True when <see cref="W0"/> and <see cref="W1"/> are in <see cref="DenseKernels.Interleave"/>'s layout.</summary>
-    public readonly bool Interleaved;
+    public bool Interleaved => Snapshot is not null;
 
     /// <summary>The snapshot the pointers point into (null for live weights): holding it keeps its arrays alive.</summary>
     public readonly PackedWeights? Snapshot;
 
     public MlpWeights(float* w0, float* b0, float* w1, float* b1, float* w2, float* b2, bool finalRelu, PackedWeights? snapshot = null)
     {
-        Interleaved = snapshot is not null;
         Snapshot = snapshot;
         W0 = w0;
         B0 = b0;
