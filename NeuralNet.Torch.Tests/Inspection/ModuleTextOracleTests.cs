@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using NeuralNet.Torch.Inspection;
 using NeuralNet.Torch.Tests.Oracle;
 using NeuralNet.Torch.Tests.Zoo;
@@ -73,6 +74,19 @@ public sealed class ModuleTextOracleTests
         using var model = ZooModels.Create(name);
 
         OracleAssert.SameText(model.ToPyTorchString(), _zoo.Text($"{name}.repr"), name);
+    }
+
+    [TestCase("documented")]
+    [TestCase("lenet")]
+    public void ToPyTorchString_TorchScriptArchive_IsTorchsReprWithTheOriginalNamesUnknown(string name)
+    {
+        using var script = TorchSharp.torch.jit.load<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>(_layers.File($"{name}.script.pt"));
+        var torch = _layers.Text($"{name}.script.repr");
+
+        // TorchSharp does not expose a script module's type name: everything else is torch's text.
+        var expected = Regex.Replace(torch, "original_name=[A-Za-z0-9_]+", "original_name=?");
+        expected.Should().NotBe(torch);
+        OracleAssert.SameText(script.ToPyTorchString(), expected, $"{name} (TorchScript)");
     }
 
     private static IEnumerable<TestCaseData> PartialCases() => LayerCases.Partial.Keys.Select(n => new TestCaseData(n).SetArgDisplayNames(n));

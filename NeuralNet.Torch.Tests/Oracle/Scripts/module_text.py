@@ -1,5 +1,5 @@
 """repr() of single layers built with non-default settings, one text per layer (`<name>.repr`), and of the
-containers; the C# side builds the same layers under the same names (Inspection/LayerCases.cs). Layers whose text
+containers, and TorchScript archives of zoo models with their repr once loaded; the C# side builds the same layers under the same names (Inspection/LayerCases.cs). Layers whose text
 TorchSharp cannot know in full are here too: the C# tests compare what they can and pin the rest."""
 from collections import OrderedDict
 
@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 import oracle
+import zoo
 
 torch.manual_seed(0)
 
@@ -157,5 +158,11 @@ LAYERS = {
 for name, make in LAYERS.items():
     oracle.text(f"{name}.repr", repr(make()))
 oracle.json_text("names", list(LAYERS))
+
+# TorchScript archives of two zoo models, and what torch prints for them once loaded.
+for name in ("documented", "lenet"):
+    path = oracle.path(f"{name}.script.pt")
+    torch.jit.script(zoo.build(name)).save(path)
+    oracle.text(f"{name}.script.repr", repr(torch.jit.load(path)))
 
 oracle.done()
