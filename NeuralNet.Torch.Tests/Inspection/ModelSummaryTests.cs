@@ -288,6 +288,42 @@ public sealed class ModelSummaryTests
         input.shape.Should().Equal(2, 28, 28);
     }
 
+    [Test]
+    public void Create_BilinearAndLstmCellInsideAModel_AreHookedAndCounted()
+    {
+        using var model = new TwoInputs();
+
+        var summary = ModelSummary.Create(model, 2, 3);
+
+        // Bilinear(3, 3, 5): 5 outputs x 3 x 3; LSTMCell(5, 4): one step, 4 gates x 4 x (5 + 4).
+        summary.MultiplyAccumulatesPerSample.Should().Be((5 * 3 * 3) + (4 * 4 * (5 + 4)));
+        summary.Layers.Select(l => $"{l.Name}:{string.Join("x", l.OutputShape ?? [])}").Should().Equal(":2x4", "bilinear:2x5", "cell:2x4");
+    }
+
+    private sealed class TwoInputs : nn.Module<Tensor, Tensor>
+    {
+#pragma warning disable IDE1006 // PyTorch-style field names are the module keys
+        private readonly TorchSharp.Modules.Bilinear bilinear;
+        private readonly TorchSharp.Modules.LSTMCell cell;
+#pragma warning restore IDE1006
+
+        public TwoInputs()
+            : base(nameof(TwoInputs))
+        {
+            bilinear = nn.Bilinear(3, 3, 5);
+            cell = nn.LSTMCell(5, 4);
+            RegisterComponents();
+        }
+
+        // TorchSharp's LSTMCell needs its state passed (without one it fails on a 0-size hidden state).
+        public override Tensor forward(Tensor input)
+        {
+            using var scope = NewDisposeScope();
+            var state = (zeros(input.shape[0], 4), zeros(input.shape[0], 4));
+            return cell.call(bilinear.call(input, input), state).Item1.MoveToOuterDisposeScope();
+        }
+    }
+
     private sealed class DirectForward : nn.Module<Tensor, Tensor>
     {
 #pragma warning disable IDE1006 // PyTorch-style field name: it is the module key
