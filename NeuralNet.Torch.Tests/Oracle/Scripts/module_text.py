@@ -159,6 +159,10 @@ for name, make in LAYERS.items():
     oracle.text(f"{name}.repr", repr(make()))
 oracle.json_text("names", list(LAYERS))
 
+# Every zoo model's repr.
+for name in zoo.ZOO:
+    oracle.text(f"{name}.zoo.repr", repr(zoo.build(name)))
+
 # TorchScript archives of two zoo models, and what torch prints for them once loaded.
 for name in ("documented", "lenet"):
     path = oracle.path(f"{name}.script.pt")
