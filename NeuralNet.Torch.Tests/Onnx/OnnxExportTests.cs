@@ -3,6 +3,7 @@ using TensorElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 using NeuralNet.Torch.Activations;
 using NeuralNet.Torch.Onnx;
 using NeuralNet.Torch.Tests.TestSupport;
+using NeuralNet.Torch.Tests.Zoo;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -238,6 +239,40 @@ public sealed class OnnxExportTests
 
         onDevice.ToArray().Should().Equal(onCpu.ToArray());
         model.parameters().Should().OnlyContain(p => p.device_type == TestDevices.Get(device).type, "the model stays where it was");
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ExportOnnx_BatchNormCnnOnADevice_WritesTheSameBytesAsFromTheCpu(string device)
+    {
+        manual_seed(53);
+        using var model = new BatchNormCnn();
+        model.eval();
+        var options = new OnnxExportOptions { InputShape = [1, 28, 28] };
+        using var onCpu = new MemoryStream();
+        model.ExportOnnx(onCpu, options);
+        model.to(TestDevices.Get(device));
+        using var onDevice = new MemoryStream();
+
+        model.ExportOnnx(onDevice, options);
+
+        onDevice.ToArray().Should().Equal(onCpu.ToArray());
+    }
+
+    [Test]
+    public void ExportOnnx_BatchNormCnn_LeavesNoTensorsBehindAndTheModelAsItWas()
+    {
+        manual_seed(54);
+        using var model = new BatchNormCnn();
+        model.eval();
+        var before = model.state_dict().Select(kv => (kv.Key, kv.Value.bytes.ToArray())).ToList();
+        var options = new OnnxExportOptions { InputShape = [1, 28, 28] };
+
+        var added = LeakCheck.LiveTensorsAddedBy(() => model.ExportOnnx(new MemoryStream(), options), repetitions: 3);
+
+        added.Should().Be(0);
+        model.modules().Should().OnlyContain(m => !m.training, "eval mode stays eval mode");
+        model.state_dict().Select(kv => (kv.Key, kv.Value.bytes.ToArray())).Should().BeEquivalentTo(before, o => o.WithStrictOrdering(),
+            "the forward check runs in eval mode, so BatchNorm's running statistics and counter do not move");
     }
 
     [Test]
