@@ -91,6 +91,8 @@ public sealed class OnnxCheckerTests
         var (values, shape) = onnx.Run(input);
 
         shape.Should().Equal(_torch.Array($"{name}.output").Shape);
+        TestContext.Out.WriteLine($"{name}: largest difference from torch {torchOutput.Zip(values).Max(p => Math.Abs(p.First - p.Second)):G3}, " +
+            $"from libtorch {OnnxRuntimeModel.MaxDifference(libtorch, values):G3}");
         // float32 sums of up to 1,568 terms in three summation orders (torch's generic BLAS, MKL, ONNX Runtime's
         // kernels): a few 1e-7 on outputs of order 1. 1e-5 is the contract.
         OracleAssert.Close(values, torchOutput, 1e-5, $"{name}: ONNX Runtime against torch");
