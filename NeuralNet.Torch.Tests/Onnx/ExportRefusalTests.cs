@@ -11,6 +11,16 @@ namespace NeuralNet.Torch.Tests.Onnx;
 /// does not take names the layer and the shape; in both cases before a byte is written.</summary>
 public sealed class ExportRefusalTests
 {
+    /// <summary>Where every refusal of a non-sequential forward sends the user.</summary>
+    internal const string Alternatives =
+        "a forward that is not a chain of layers (a residual add, a branch, a concatenation) cannot be exported from C#: " +
+        "export the model from PyTorch with torch.onnx.export, or serve it as TorchScript (torch.jit.save in PyTorch, " +
+        "torch.jit.load in TorchSharp).";
+
+    /// <summary>The refusal of a module with children that is neither Sequential nor IOnnxSequential.</summary>
+    internal const string NotAChain =
+        "its forward is not known to apply its children in order. If it does, implement NeuralNet.Torch.Onnx.IOnnxSequential; " + Alternatives;
+
     private TempFolder _folder = null!;
 
     [SetUp]
@@ -132,10 +142,7 @@ public sealed class ExportRefusalTests
         var act = () => model.ExportOnnx(_folder.File("residual.onnx"), new OnnxExportOptions { InputShape = [1, 28, 28] });
 
         act.Should().Throw<NotSupportedException>().WithMessage(
-            "Cannot export 'block' (NeuralNet.Torch.Tests.Zoo.ResidualBlock) to ONNX: its forward is not known to apply its " +
-            "children in order. If it does, implement NeuralNet.Torch.Onnx.IOnnxSequential; a forward that is not a chain of " +
-            "layers (a residual add, a branch, a concatenation) cannot be exported from C#: export the model from PyTorch with " +
-            "torch.onnx.export, or serve it as TorchScript (torch.jit.save in PyTorch, torch.jit.load in TorchSharp).");
+            "Cannot export 'block' (NeuralNet.Torch.Tests.Zoo.ResidualBlock) to ONNX: " + NotAChain);
         Directory.GetFileSystemEntries(_folder.Path).Should().BeEmpty();
     }
 
@@ -150,9 +157,7 @@ public sealed class ExportRefusalTests
         act.Should().Throw<NotSupportedException>().WithMessage(
             "Cannot export 'block' (NeuralNet.Torch.Tests.Onnx.DeclaredResidualBlock) to ONNX: it declares IOnnxSequential with the " +
             "children [conv, bn, relu], but on a random batch its forward differs from applying them in that order (largest " +
-            "difference *); a forward that is not a chain of layers (a residual add, a branch, a concatenation) cannot be exported " +
-            "from C#: export the model from PyTorch with torch.onnx.export, or serve it as TorchScript (torch.jit.save in PyTorch, " +
-            "torch.jit.load in TorchSharp).");
+            "difference *); " + Alternatives);
         Directory.GetFileSystemEntries(_folder.Path).Should().BeEmpty();
     }
 

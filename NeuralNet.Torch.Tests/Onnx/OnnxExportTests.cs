@@ -333,10 +333,7 @@ public sealed class OnnxExportTests
         var act = () => model.ExportOnnx(new MemoryStream());
 
         act.Should().Throw<NotSupportedException>().WithMessage(
-            "Cannot export 'body' (NeuralNet.Torch.Tests.Onnx.UndeclaredBlock) to ONNX: its forward is not known to apply its " +
-            "children in order. If it does, implement NeuralNet.Torch.Onnx.IOnnxSequential; a forward that is not a chain of " +
-            "layers (a residual add, a branch, a concatenation) cannot be exported from C#: export the model from PyTorch with " +
-            "torch.onnx.export, or serve it as TorchScript (torch.jit.save in PyTorch, torch.jit.load in TorchSharp).");
+            "Cannot export 'body' (NeuralNet.Torch.Tests.Onnx.UndeclaredBlock) to ONNX: " + ExportRefusalTests.NotAChain);
     }
 
     [Test]
@@ -349,7 +346,7 @@ public sealed class OnnxExportTests
         act.Should().Throw<NotSupportedException>().WithMessage(
             "Cannot export '1' (NeuralNet.Torch.Tests.Onnx.ResidualBlock) to ONNX: it declares IOnnxSequential with the children " +
             "[fc], but on a random batch its forward differs from applying them in that order (largest difference *); " +
-            "a forward that is not a chain of layers * export the model from PyTorch with torch.onnx.export, or serve it as TorchScript*");
+            ExportRefusalTests.Alternatives);
     }
 
     [Test]
