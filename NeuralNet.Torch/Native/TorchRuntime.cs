@@ -154,7 +154,7 @@ public static class TorchRuntime
             throw new InvalidOperationException(unsupported);
         }
         var folder = LibTorchFolder.Inspect(directory, source);
-        WarnIfOtherRelease(folder, logger);
+        WarnIfOtherRelease(folder, logger, Console.Error);
         LibTorchLoader.Load(folder);
         bool cuda;
         try
@@ -177,7 +177,10 @@ public static class TorchRuntime
         return new RuntimeState(folder.Path, folder.Version, cuda, reason);
     }
 
-    private static void WarnIfOtherRelease(LibTorchFolder folder, ILogger? logger)
+    /// <summary>Warns, once per load, when <paramref name="folder"/>'s libtorch is not <see cref="ExpectedLibTorchRelease"/>
+    /// or its version is unknown: to <paramref name="logger"/>, or as one <c>warning:</c> line on
+    /// <paramref name="standardError"/> when there is none (the load runs in whatever first needs torch).</summary>
+    internal static void WarnIfOtherRelease(LibTorchFolder folder, ILogger? logger, TextWriter standardError)
     {
         if (folder.Version is not null && LibTorchVersionReader.IsRelease(folder.Version, ExpectedLibTorchRelease))
         {
@@ -194,7 +197,7 @@ public static class TorchRuntime
         }
         else
         {
-            Console.Error.WriteLine("warning: NeuralNet.Torch: " + warning);
+            standardError.WriteLine("warning: NeuralNet.Torch: " + warning);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using NeuralNet.Torch.Native;
 using NeuralNet.Torch.Prediction;
 using TorchSharp;
 
@@ -11,6 +12,8 @@ internal static class Dump
 {
     public static void Write(TextWriter writer)
     {
+        // Before torch.manual_seed: a TorchSharp call first would run TorchSharp's own probing, not NEURALNET_LIBTORCH_DIR.
+        TorchRuntime.Initialize();
         torch.manual_seed(7);
         using var model = new NeuralNetwork();
         foreach (var batch in new[] { 3, 1000 })

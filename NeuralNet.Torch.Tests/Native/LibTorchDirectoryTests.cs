@@ -1,0 +1,85 @@
+using NeuralNet.Torch.Native;
+using NeuralNet.Torch.Tests.TestSupport;
+
+namespace NeuralNet.Torch.Tests.Native;
+
+/// <summary>NEURALNET_LIBTORCH_DIR in a child process (it must act before the first torch call, and this test host has
+/// long loaded libtorch): examples/01-QuickStart as the test project builds it, with TorchSharp-cpu in its output.</summary>
+public sealed class LibTorchDirectoryTests
+{
+    [Test]
+    public void QuickStart_OnThePackagesOwnLibTorchFolder_PrintsTheDocumentsLinesWithoutAWarning()
+    {
+        var (exitCode, stdout, stderr) = QuickStart(LibTorchFolders.PackageNative);
+
+        exitCode.Should().Be(0, stderr);
+        stderr.Should().BeEmpty("a 2.10 libtorch needs no warning");
+        var lines = stdout.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
+        lines.Should().HaveCount(13);
+        lines[0].Should().Be("Using cpu device");
+        lines[1].Should().Be("NeuralNetwork(");
+        lines[12].Should().MatchRegex(@"^Predicted class: tensor\(\[[0-9]\]\)$");
+    }
+
+    [Test]
+    public void QuickStart_FolderWithoutLibTorch_PrintsOneErrorLineNamingTheFolder()
+    {
+        using var temp = new TempFolder();
+
+        var (exitCode, stdout, stderr) = QuickStart(temp.Path);
+
+        exitCode.Should().Be(1);
+        stdout.Should().BeEmpty();
+        stderr.Should().Be($"error: NEURALNET_LIBTORCH_DIR is '{temp.Path}', but there is no libtorch.so in it: expected a folder holding " +
+            "libtorch.so, libtorch_cpu.so and libc10.so (a PyTorch wheel's torch/lib, libtorch/lib of a libtorch zip, or a NuGet " +
+            $"libtorch package's runtimes/linux-x64/native).{Environment.NewLine}");
+    }
+
+    [Test]
+    public void QuickStart_FolderThatDoesNotExist_PrintsOneErrorLineNamingTheFolder()
+    {
+        using var temp = new TempFolder();
+        var missing = temp.File("torch/lib");
+
+        var (exitCode, _, stderr) = QuickStart(missing);
+
+        exitCode.Should().Be(1);
+        stderr.Should().StartWith($"error: NEURALNET_LIBTORCH_DIR is '{missing}', but that folder does not exist:");
+        stderr.TrimEnd().Split('\n').Should().ContainSingle();
+    }
+
+    [Test]
+    public void QuickStart_CudaAskedOfACpuOnlyLibTorch_SaysTheFolderHasNoLibTorchCuda()
+    {
+        var (exitCode, _, stderr) = QuickStart(LibTorchFolders.PackageNative, device: "cuda");
+
+        exitCode.Should().Be(1);
+        stderr.Should().Be("error: Device 'cuda' was requested (environment variable NEURALNET_DEVICE), but CUDA is not available in this " +
+            $"process: the libtorch in '{LibTorchFolders.PackageNative}' (NEURALNET_LIBTORCH_DIR) is CPU-only: it has no libtorch_cuda.so; " +
+            $"or ask for 'cpu'.{Environment.NewLine}");
+    }
+
+    [Test]
+    public void QuickStart_AnotherLibTorchThanTheOneItCarries_IsRefusedBeforeTwoCopiesMeet()
+    {
+        var debian = LibTorchFolders.DebianTorchLib();
+
+        var (exitCode, _, stderr) = QuickStart(debian);
+
+        exitCode.Should().Be(1);
+        var lines = stderr.TrimEnd().Split('\n');
+        lines.Should().HaveCount(2);
+        lines[0].Should().StartWith($"warning: NeuralNet.Torch: the libtorch in '{debian}' (NEURALNET_LIBTORCH_DIR) is version 1.13")
+            .And.Contain($"TorchSharp {TestPaths.TorchSharpVersion}'s native glue was built against libtorch {TorchRuntime.ExpectedLibTorchRelease}.x");
+        lines[1].Should().StartWith($"error: NEURALNET_LIBTORCH_DIR ('{debian}', libtorch version 1.13")
+            .And.Contain("the application also carries libtorch of its own (")
+            .And.Contain("01-QuickStart/bin/").And.Contain("-p:TorchBackend=external");
+    }
+
+    private static (int ExitCode, string StandardOutput, string StandardError) QuickStart(string folder, string device = "cpu") =>
+        ProcessRunner.RunExample("01-QuickStart", "QuickStart", environment: new Dictionary<string, string?>
+        {
+            [TorchRuntime.LibTorchDirectoryVariable] = folder,
+            [Devices.EnvironmentVariable] = device,
+        });
+}
