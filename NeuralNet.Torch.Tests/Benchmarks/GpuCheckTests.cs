@@ -6,15 +6,40 @@ namespace NeuralNet.Torch.Tests.Benchmarks;
 /// process, the report written after each. Its full run belongs to benchmarks/gpu-check.sh, not to the tests.</summary>
 public sealed class GpuCheckTests
 {
+    private static string GpuCheckDll => Path.Combine(TestPaths.RepositoryRoot, "benchmarks", "NeuralNet.Torch.GpuCheck", "bin",
+        ProcessRunner.Configuration, "net10.0", "NeuralNet.Torch.GpuCheck.dll");
+
+    [Test]
+    public void SymbolsCheck_TheGluesOwnRelease_FindsEveryLibTorchSymbol()
+    {
+        var (exitCode, stdout, stderr) = Symbols(LibTorchFolders.PackageNative);
+
+        exitCode.Should().Be(0, stderr);
+        stdout.Should().Contain("number: missing = 0\n").And.Contain("status: PASS\n")
+            .And.MatchRegex(@"number: glue_libtorch_symbols = [1-9][0-9]{2,}\n");
+    }
+
+    [Test]
+    public void SymbolsCheck_LibTorch113_CountsAndNamesTheMissingOnes()
+    {
+        using var temp = new TempFolder();
+        var lib = LibTorchFolders.DebianWithPlainSonames(temp);
+
+        var (exitCode, stdout, stderr) = Symbols(lib);
+
+        exitCode.Should().Be(0, stderr);
+        var missing = int.Parse(stdout.Split('\n').Single(l => l.StartsWith("number: missing = ", StringComparison.Ordinal))["number: missing = ".Length..]);
+        missing.Should().BePositive();
+        stdout.Split('\n').Count(l => l.StartsWith("info: missing_symbol = _Z", StringComparison.Ordinal)).Should().Be(Math.Min(missing, 20));
+        stdout.Should().Contain("status: FAIL\n").And.Contain($"detail: {missing} of the ");
+    }
+
     [Test]
     public void Orchestrator_ACheckDiesOfASegfault_TheReportKeepsItsNumbersAndTheOtherChecks()
     {
         using var temp = new TempFolder();
         var report = temp.File("report.md");
-        var dll = Path.Combine(TestPaths.RepositoryRoot, "benchmarks", "NeuralNet.Torch.GpuCheck", "bin",
-            ProcessRunner.Configuration, "net10.0", "NeuralNet.Torch.GpuCheck.dll");
-
-        var (exitCode, stdout, stderr) = ProcessRunner.Run("dotnet", [dll, "--checks", "runtime,crash,checkpoint", "--report", report],
+        var (exitCode, stdout, stderr) = ProcessRunner.Run("dotnet", [GpuCheckDll, "--checks", "runtime,crash,checkpoint", "--report", report],
             TestPaths.RepositoryRoot, TimeSpan.FromMinutes(3));
 
         exitCode.Should().Be(1, stdout + stderr);
@@ -27,4 +52,8 @@ public sealed class GpuCheckTests
         rows.Should().ContainSingle(r => r.StartsWith("| checkpoint: ", StringComparison.Ordinal))
             .Which.Should().Contain(cuda ? "| PASS |" : "| SKIP | CUDA not available; CPU half: saved from CPU tensors as .pth and .safetensors, loaded on the CPU: all 6 tensors bit-exact |");
     }
+
+    private static (int ExitCode, string StandardOutput, string StandardError) Symbols(string folder) =>
+        ProcessRunner.Run("dotnet", [GpuCheckDll, "check", "symbols"], TestPaths.RepositoryRoot, TimeSpan.FromMinutes(2),
+            new Dictionary<string, string?> { ["NEURALNET_LIBTORCH_DIR"] = folder });
 }

@@ -101,7 +101,25 @@ public sealed class ExternalBackendTests
         lines[0].Should().StartWith($"warning: NeuralNet.Torch: the libtorch in '{lib}' (NEURALNET_LIBTORCH_DIR) is version 1.13");
         lines[1].Should().StartWith($"error: NEURALNET_LIBTORCH_DIR ('{lib}', libtorch version 1.13")
             .And.Contain($"built against libtorch {TorchRuntime.ExpectedLibTorchRelease}) could not be linked against that libtorch:")
-            .And.Contain("libLibTorchSharp.so: undefined symbol: _Z");
+            .And.Contain("libLibTorchSharp.so: undefined symbol: _Z")
+            .And.EndWith("(to link it anyway and find out what runs, set NEURALNET_LIBTORCH_LAZY=1: a call into a missing function then ends the process)");
+    }
+
+    [Test]
+    public void QuickStart_External_LinkedLazily_SaysSoBeforeLoading()
+    {
+        using var temp = new TempFolder();
+        var lib = LibTorchFolders.DebianWithPlainSonames(temp);
+
+        var (exitCode, _, stderr) = QuickStart(lib, new Dictionary<string, string?> { ["NEURALNET_LIBTORCH_LAZY"] = "1" });
+
+        exitCode.Should().Be(1);
+        var lines = stderr.TrimEnd().Split('\n');
+        lines.Should().HaveCount(3);
+        lines[1].Should().Be($"warning: NeuralNet.Torch: NEURALNET_LIBTORCH_LAZY is set: TorchSharp's native glue is linked to the libtorch in '{lib}' " +
+            "lazily; a call into a function that libtorch lacks ends the process with 'symbol lookup error'.");
+        lines[2].Should().Contain("undefined symbol: _Z", "1.13 lacks symbols the glue's data refers to, which even lazy linking resolves at load")
+            .And.NotContain("NEURALNET_LIBTORCH_LAZY=1", "the hint to link lazily is not repeated when it already is");
     }
 
     [Test]

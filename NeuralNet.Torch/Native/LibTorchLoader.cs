@@ -16,7 +16,8 @@ namespace NeuralNet.Torch.Native;
 /// <c>libtorch_cuda.so</c> in the application's folders, which TorchSharp's probing would load beside the folder's:
 /// that is refused unless it is the very same file (a hard link, as this repository's builds make).</para>
 /// <para>The glue is loaded with <c>RTLD_NOW</c>: a symbol the folder's libtorch lacks fails this load with the
-/// loader's message, instead of ending the process at the first call that needs it.</para>
+/// loader's message, instead of ending the process at the first call that needs it (unless the diagnostic
+/// <see cref="TorchRuntime.LazyBindingVariable"/> asks for <c>RTLD_LAZY</c>).</para>
 /// </remarks>
 internal static class LibTorchLoader
 {
@@ -30,10 +31,13 @@ internal static class LibTorchLoader
 
     /// <summary>Loads <paramref name="folder"/>'s libtorch and the application's <c>libLibTorchSharp.so</c> against
     /// it. Call once, before any TorchSharp call.</summary>
+    /// <param name="folder">The libtorch.</param>
+    /// <param name="lazy">Link the glue's functions at their first call (<c>RTLD_LAZY</c>) instead of now: a diagnostic
+    /// for another libtorch release, where a call into a function it lacks then ends the process.</param>
     /// <exception cref="InvalidOperationException">TorchSharp was already loaded, the glue is not in the application,
     /// the application carries another libtorch, or a library could not be loaded or linked; the message names the
     /// folder, the library and the loader's reason.</exception>
-    public static void Load(LibTorchFolder folder)
+    public static void Load(LibTorchFolder folder, bool lazy)
     {
         var origin = $"{folder.Source} ('{folder.Path}', libtorch {folder.VersionText})";
         if (DynamicLinker.IsLoaded(Glue))
@@ -71,12 +75,15 @@ internal static class LibTorchLoader
                 $"Linux distribution's build of libtorch. TorchSharp's {Glue} links {string.Join(", ", LibTorchFolder.Required)} " +
                 $"by those plain names, as PyTorch's wheels and libtorch zips name them: use a PyTorch wheel's torch/lib or a libtorch {GlueRelease} zip.");
         }
-        var glue = DynamicLinker.Open(gluePath, DynamicLinker.Now, out var error);
+        var glue = DynamicLinker.Open(gluePath, lazy ? DynamicLinker.Lazy : DynamicLinker.Now, out var error);
         if (glue == IntPtr.Zero)
         {
+            var hint = !lazy && error.Contains("undefined symbol", StringComparison.Ordinal)
+                ? $" (to link it anyway and find out what runs, set {TorchRuntime.LazyBindingVariable}=1: a call into a missing function then ends the process)"
+                : string.Empty;
             throw new InvalidOperationException(
                 $"{origin}: TorchSharp's native glue {gluePath} (TorchSharp {TorchSharpVersion}, built against libtorch {GlueRelease}) " +
-                $"could not be linked against that libtorch: {error}");
+                $"could not be linked against that libtorch: {error}{hint}");
         }
     }
 

@@ -33,6 +33,11 @@ public static class TorchRuntime
     /// <summary>The libtorch release (<c>major.minor</c>) TorchSharp 0.107's native glue was built against.</summary>
     public const string ExpectedLibTorchRelease = LibTorchLoader.GlueRelease;
 
+    /// <summary>A diagnostic for a libtorch of another release: <c>1</c> links TorchSharp's glue to the folder's libtorch
+    /// lazily, so that what exists runs and a call into a function it lacks ends the process (<c>symbol lookup
+    /// error</c>) instead of the load failing up front. Not for production.</summary>
+    internal const string LazyBindingVariable = "NEURALNET_LIBTORCH_LAZY";
+
     private const string ApiSource = "TorchRuntime.UseLibTorch";
 
     private static readonly Lazy<RuntimeState> State = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
@@ -155,7 +160,13 @@ public static class TorchRuntime
         }
         var folder = LibTorchFolder.Inspect(directory, source);
         WarnIfOtherRelease(folder, logger, Console.Error);
-        LibTorchLoader.Load(folder);
+        var lazy = Environment.GetEnvironmentVariable(LazyBindingVariable) is "1" or "true";
+        if (lazy)
+        {
+            Warn($"{LazyBindingVariable} is set: TorchSharp's native glue is linked to the libtorch in '{folder.Path}' lazily; a call " +
+                "into a function that libtorch lacks ends the process with 'symbol lookup error'.", logger, Console.Error);
+        }
+        LibTorchLoader.Load(folder, lazy);
         bool cuda;
         try
         {
@@ -189,8 +200,13 @@ public static class TorchRuntime
         var found = folder.Version is null
             ? $"is of unknown version (none of these says: {folder.VersionSource})"
             : $"is version {folder.Version} (from {folder.VersionSource})";
-        var warning = $"the libtorch in '{folder.Path}' ({folder.Source}) {found}, but TorchSharp {LibTorchLoader.TorchSharpVersion}'s native glue " +
-            $"was built against libtorch {ExpectedLibTorchRelease}.x: it is used anyway, and only what your own checks run on it is known to work.";
+        Warn($"the libtorch in '{folder.Path}' ({folder.Source}) {found}, but TorchSharp {LibTorchLoader.TorchSharpVersion}'s native glue " +
+            $"was built against libtorch {ExpectedLibTorchRelease}.x: it is used anyway, and only what your own checks run on it is known to work.",
+            logger, standardError);
+    }
+
+    private static void Warn(string warning, ILogger? logger, TextWriter standardError)
+    {
         if (logger is not null)
         {
             logger.LogWarning("{Warning}", warning);

@@ -8,12 +8,17 @@ namespace NeuralNet.Torch.GpuCheck;
 
 /// <summary>Runs every check in a child process of its own (this program with <c>check NAME</c>), so a native crash
 /// or a hang in one costs that check only, and writes the report after each.</summary>
-/// <remarks>This process never loads libtorch. The <c>runtime</c> check runs first; when Python's torch saw CUDA
+/// <remarks>This process never loads libtorch. When the <c>runtime</c> check fails on an undefined symbol (strict
+/// linking, the library's default), it is retried with the glue linked lazily and, if that loads, the later checks run
+/// so (the report says it). When Python's torch saw CUDA
 /// (<see cref="Settings.PythonCuda"/>) but the library's plain load did not, it is retried once with
 /// <see cref="Settings.LdFallback"/> (the folders of the CUDA libraries Python's torch had loaded) prepended to
 /// <c>LD_LIBRARY_PATH</c>, and the remaining checks run with whichever worked; the report says which.</remarks>
 internal static class Orchestrator
 {
+    // The library's diagnostic switch for linking TorchSharp's glue lazily (TorchRuntime.LazyBindingVariable).
+    private const string LazyBindingVariable = "NEURALNET_LIBTORCH_LAZY";
+
     /// <summary>The orchestrator's command line.</summary>
     internal sealed record Settings(
         string ReportPath, IReadOnlyList<string> Checks, string? GpuName, string? PythonTorch, bool? PythonCuda,
@@ -38,6 +43,7 @@ internal static class Orchestrator
             var result = RunChild(name, title, settings, environment);
             if (name == "runtime")
             {
+                result = RetryLazily(result, settings, environment, report);
                 result = RetryWithLdFallback(result, settings, environment, report);
                 report.Set("libtorch (library's reading)", $"{result.Value("libtorch_version") ?? "?"} from {result.Value("libtorch_dir") ?? "?"}");
                 report.Set("TorchSharp", result.Value("torchsharp") ?? "?");
@@ -51,15 +57,37 @@ internal static class Orchestrator
         return report.Failed == 0 ? 0 : 1;
     }
 
+    // Strict linking (the library's default) names only the first symbol the libtorch lacks; linked lazily, the other
+    // checks can still show what runs (each in its own process, so a call into a missing function costs one check).
+    private static CheckResult RetryLazily(CheckResult strict, Settings settings, Dictionary<string, string> environment, Report report)
+    {
+        if (strict.Status != "FAIL" || !strict.Detail.Contains("undefined symbol", StringComparison.Ordinal))
+        {
+            report.Set("linking", strict.Status == "FAIL" ? "not reached" : "strict (RTLD_NOW): every symbol the glue links resolved at load");
+            return strict;
+        }
+        var lazy = new Dictionary<string, string>(environment) { [LazyBindingVariable] = "1" };
+        var retry = RunChild("runtime", strict.Title, settings, lazy);
+        if (retry.Status == "FAIL")
+        {
+            report.Set("linking", $"strict failed, and lazily ({LazyBindingVariable}=1) too: {retry.Detail}");
+            return strict;
+        }
+        environment[LazyBindingVariable] = "1";
+        report.Set("linking", $"strict FAILED (see runtime); every later check ran with {LazyBindingVariable}=1 (lazy: a call into a missing function ends that check)");
+        return strict with { Detail = $"{strict.Detail} || linked lazily instead: {retry.Detail}", Values = retry.Values };
+    }
+
     private static CheckResult RetryWithLdFallback(CheckResult plain, Settings settings, Dictionary<string, string> environment, Report report)
     {
-        if (settings.PythonCuda != true || plain.Value("cuda_available") == "True" || string.IsNullOrEmpty(settings.LdFallback))
+        if (settings.PythonCuda != true || plain.Value("cuda_available") == "True" || string.IsNullOrEmpty(settings.LdFallback)
+            || plain.Values.Count == 0)
         {
             report.Set("LD_LIBRARY_PATH", "not changed by the check");
             return plain;
         }
         var current = Environment.GetEnvironmentVariable("LD_LIBRARY_PATH");
-        var candidate = new Dictionary<string, string>
+        var candidate = new Dictionary<string, string>(environment)
         {
             ["LD_LIBRARY_PATH"] = string.IsNullOrEmpty(current) ? settings.LdFallback : settings.LdFallback + ":" + current,
         };

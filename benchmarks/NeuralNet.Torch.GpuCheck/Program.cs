@@ -42,7 +42,11 @@ switch (positional)
         var output = new CheckOutput(Console.Out);
         try
         {
-            TorchRuntime.Initialize();
+            if (name != "symbols")
+            {
+                // Before any TorchSharp call, so that NEURALNET_LIBTORCH_DIR takes effect.
+                TorchRuntime.Initialize();
+            }
             CheckTable.Run(name, output, quickStart);
             return 0;
         }

@@ -6,6 +6,7 @@ internal static class CheckTable
     /// <summary>The checks run by default: name and what it shows.</summary>
     public static IReadOnlyList<(string Name, string Title)> Default { get; } =
     [
+        ("symbols", "libtorch has every function TorchSharp's glue links"),
         ("runtime", "libtorch loads from NEURALNET_LIBTORCH_DIR"),
         ("quickstart", "examples/01-QuickStart with NEURALNET_DEVICE=cuda"),
         ("predict-mlp", "documented model, Predict: CPU vs CUDA (batches 64, 1024)"),
@@ -25,6 +26,7 @@ internal static class CheckTable
     {
         Action action = name switch
         {
+            "symbols" => () => SymbolsCheck.Run(output),
             "runtime" => () => RuntimeCheck.Run(output),
             "quickstart" => () => QuickStartCheck.Run(output, quickStart),
             "predict-mlp" => () => PredictionCheck.RunMlp(output),

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -27,17 +28,32 @@ internal static class Cuda
     }
 
     /// <summary>Turns TF32 off for cuBLAS and cuDNN (cuDNN convolutions use it by default on Ampere and later, which
-    /// is not float32's precision), so CPU and CUDA are compared at the same precision.</summary>
-    public static void UseFullFloat32()
+    /// is not float32's precision), so CPU and CUDA are compared at the same precision; a libtorch that refuses is
+    /// noted and the comparison goes on.</summary>
+    public static void UseFullFloat32(CheckOutput output)
     {
-        torch.backends.cuda.matmul.allow_tf32 = false;
-        torch.backends.cudnn.allow_tf32 = false;
+        try
+        {
+            torch.backends.cuda.matmul.allow_tf32 = false;
+            torch.backends.cudnn.allow_tf32 = false;
+        }
+        catch (Exception e) when (e is ExternalException or EntryPointNotFoundException)
+        {
+            output.Info("tf32_off_failed", e.Message.ReplaceLineEndings(" "));
+        }
     }
 
     /// <summary>The TF32 settings as libtorch has them now, for the report.</summary>
     public static void ReportTf32(CheckOutput output)
     {
-        output.Info("tf32_cublas", torch.backends.cuda.matmul.allow_tf32);
-        output.Info("tf32_cudnn", torch.backends.cudnn.allow_tf32);
+        try
+        {
+            output.Info("tf32_cublas", torch.backends.cuda.matmul.allow_tf32);
+            output.Info("tf32_cudnn", torch.backends.cudnn.allow_tf32);
+        }
+        catch (Exception e) when (e is ExternalException or EntryPointNotFoundException)
+        {
+            output.Info("tf32_unreadable", e.Message.ReplaceLineEndings(" "));
+        }
     }
 }

@@ -32,7 +32,7 @@ internal static class PredictionCheck
                 output.Skip($"{reason}; CPU half computed (numbers)");
                 return;
             }
-            Cuda.UseFullFloat32();
+            Cuda.UseFullFloat32(output);
             model.to(device);
             var worst = (Logits: 0.0, Probabilities: 0.0, Mismatches: 0);
             for (var i = 0; i < images.Length; i++)
@@ -78,7 +78,7 @@ internal static class PredictionCheck
         model.to(device);
         using var onDevice = images.to(device);
         output.Number("default_tf32_max_abs_diff_logits", Compare.MaxAbsDiff(cpuLogits, Logits(model, onDevice)));
-        Cuda.UseFullFloat32();
+        Cuda.UseFullFloat32(output);
         var logits = Logits(model, onDevice);
         var probabilities = Softmax(logits);
         var worst = (Compare.MaxAbsDiff(cpuLogits, logits), Compare.MaxAbsDiff(cpuProbabilities, probabilities),

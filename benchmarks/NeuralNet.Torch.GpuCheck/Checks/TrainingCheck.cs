@@ -31,7 +31,7 @@ internal static class TrainingCheck
             output.Skip($"{reason}; CPU half computed (numbers)");
             return;
         }
-        Cuda.UseFullFloat32();
+        Cuda.UseFullFloat32(output);
         var cudaLosses = Train(cudaModel, dataset, device);
         var worst = cpuLosses.Zip(cudaLosses, (a, b) => Math.Abs(a - b)).Max();
         output.Number("cuda_last_loss", cudaLosses[^1]);
