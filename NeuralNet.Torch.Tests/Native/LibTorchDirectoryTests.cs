@@ -67,12 +67,8 @@ public sealed class LibTorchDirectoryTests
         var (exitCode, _, stderr) = QuickStart(debian);
 
         exitCode.Should().Be(1);
-        var lines = stderr.TrimEnd().Split('\n');
-        lines.Should().HaveCount(2);
-        lines[0].Should().StartWith($"warning: NeuralNet.Torch: the libtorch in '{debian}' (NEURALNET_LIBTORCH_DIR) is version 1.13")
-            .And.Contain($"TorchSharp {TestPaths.TorchSharpVersion}'s native glue was built against libtorch {TorchRuntime.ExpectedLibTorchRelease}.x");
-        lines[1].Should().StartWith($"error: NEURALNET_LIBTORCH_DIR ('{debian}', libtorch version 1.13")
-            .And.Contain("the application also carries libtorch of its own (")
+        LibTorchFolders.ErrorAfterThe113Warning(stderr, debian).Should()
+            .Contain("the application also carries libtorch of its own (")
             .And.Contain("01-QuickStart/bin/").And.Contain("-p:TorchBackend=external");
     }
 

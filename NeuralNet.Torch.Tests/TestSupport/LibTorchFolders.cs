@@ -54,6 +54,18 @@ internal static class LibTorchFolders
         return lib;
     }
 
+    /// <summary>Checks that <paramref name="stderr"/> is the two lines a 1.13 folder gives: the warning naming the
+    /// folder, 1.13 and the glue's release, then an error; returns the error line.</summary>
+    public static string ErrorAfterThe113Warning(string stderr, string folder)
+    {
+        var lines = stderr.TrimEnd().Split('\n');
+        lines.Should().HaveCount(2, stderr);
+        lines[0].Should().StartWith($"warning: NeuralNet.Torch: the libtorch in '{folder}' (NEURALNET_LIBTORCH_DIR) is version 1.13")
+            .And.Contain($"TorchSharp {TestPaths.TorchSharpVersion}'s native glue was built against libtorch {TorchRuntime.ExpectedLibTorchRelease}.x");
+        lines[1].Should().StartWith($"error: NEURALNET_LIBTORCH_DIR ('{folder}', libtorch version 1.13");
+        return lines[1];
+    }
+
     // Replaces whole strings of a string table (each starts after a NUL) by shorter ones padded with NULs.
     private static void Replace(byte[] image, string from, string to)
     {
