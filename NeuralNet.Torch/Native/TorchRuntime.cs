@@ -27,7 +27,7 @@ namespace NeuralNet.Torch.Native;
 public static class TorchRuntime
 {
     /// <summary>The environment variable naming a libtorch folder to load instead of a TorchSharp backend package
-    /// (e.g. <c>/usr/lib/python3/site-packages/torch/lib</c>).</summary>
+    /// (e.g. <c>/opt/venv/lib/python3.12/site-packages/torch/lib</c>).</summary>
     public const string LibTorchDirectoryVariable = "NEURALNET_LIBTORCH_DIR";
 
     /// <summary>The libtorch release (<c>major.minor</c>) TorchSharp 0.107's native glue was built against.</summary>
@@ -44,6 +44,7 @@ public static class TorchRuntime
     private static readonly Lock Gate = new();
     private static string? _configuredDirectory;
     private static ILogger? _logger;
+    private static bool _started;
 
     /// <summary>Loads libtorch from <paramref name="directory"/> instead of a TorchSharp backend package, when it is
     /// first needed. Wins over <see cref="LibTorchDirectoryVariable"/>.</summary>
@@ -52,7 +53,8 @@ public static class TorchRuntime
     /// <param name="logger">Receives the version warning (and the line saying what was loaded); null for standard error.</param>
     /// <exception cref="ArgumentException"><paramref name="directory"/> is null or blank.</exception>
     /// <exception cref="PlatformNotSupportedException">Not Linux x64.</exception>
-    /// <exception cref="InvalidOperationException">libtorch was already initialised from somewhere else.</exception>
+    /// <exception cref="InvalidOperationException">libtorch was already initialised (or is being initialised) from
+    /// somewhere else, or its initialisation failed.</exception>
     public static void UseLibTorch(string directory, ILogger? logger = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
@@ -62,7 +64,7 @@ public static class TorchRuntime
         }
         lock (Gate)
         {
-            if (State.IsValueCreated)
+            if (_started)
             {
                 var loaded = State.Value.Directory;
                 if (loaded is not null && string.Equals(loaded, Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)), StringComparison.Ordinal))
@@ -119,6 +121,7 @@ public static class TorchRuntime
         ILogger? logger;
         lock (Gate)
         {
+            _started = true;
             directory = _configuredDirectory;
             logger = _logger;
         }
