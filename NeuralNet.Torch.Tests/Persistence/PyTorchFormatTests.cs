@@ -215,10 +215,11 @@ public sealed class PyTorchFormatTests
         yield return new TestCaseData(new PickleBytes().Proto2().Op('R').Op('.').ToArray(), "stack underflow").SetName("Stack underflow");
         yield return new TestCaseData(new PickleBytes().Proto2().Get(7).Op('.').ToArray(), "memo entry 7 is read before it is written")
             .SetName("Dangling BINGET");
-        yield return new TestCaseData(new PickleBytes().Proto2().Op(']').Op('.').ToArray(), "something other than a dict")
-            .SetName("Top-level list");
+        yield return new TestCaseData(new PickleBytes().Proto2().Op(']').Op('.').ToArray(),
+            "a/data.pkl holds a list of 0; expected a state_dict (a dict of tensors").SetName("Top-level list");
         yield return new TestCaseData(new PickleBytes().Proto2().Op('}').Str("epoch").Int(5).Op('s').Op('.').ToArray(),
-            "the value of 'epoch' is not a tensor").SetName("Training checkpoint dict");
+            "its top level is not a state_dict but a dict of 1 entry, 'epoch' (the int 5), and none of them holds a dict of tensors to load")
+            .SetName("Dict without tensors");
         yield return new TestCaseData(new PickleBytes().Proto2().Str("a").Str("b").Op('.').ToArray(), "STOP with 2 values")
             .SetName("Two values at STOP");
         yield return new TestCaseData(full.Concat(new byte[] { 0x4e }).ToArray(), "byte(s) follow the STOP opcode")
