@@ -309,13 +309,13 @@ internal sealed class PickleReader
         {
             var full = module + "." + name;
             var hint = name.Length > 0 && char.IsUpper(name[0]) && !module.StartsWith("torch", StringComparison.Ordinal)
-                ? " If it is a whole pickled model (torch.save(model)), it needs that Python class: load it in Python and " +
-                  "save model.state_dict() instead."
+                ? ". If it is a whole pickled model (torch.save(model)), it needs that Python class: load it in Python and " +
+                  "save model.state_dict() instead"
                 : "";
             throw new InvalidDataException(
                 $"{_recordName} asks for the Python global '{full}' (byte {_opcodeAt}), which is refused: only what " +
                 "torch.load(weights_only=True) allows is read (tensors, dicts, lists, tuples, sets, str, bytes, numbers, " +
-                $"bool, None, torch.Size, torch.device, dtypes). Nothing in the file was executed.{hint}");
+                $"bool, None, torch.Size, torch.device, dtypes). Nothing in the file was executed{hint}");
         }
         return new PyGlobal(module, name);
     }
