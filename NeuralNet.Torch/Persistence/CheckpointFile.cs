@@ -41,10 +41,12 @@ internal static class CheckpointFile
 
     /// <summary>Detects the format of an existing file from its bytes.</summary>
     /// <exception cref="CheckpointException">As <see cref="Read"/>.</exception>
-    public static CheckpointFormat DetectFormat(string path)
+    /// <param name="path">The file.</param>
+    /// <param name="lead">The start of an error's message; <c>Cannot read checkpoint 'path'</c> when null.</param>
+    public static CheckpointFormat DetectFormat(string path, string? lead = null)
     {
         var fullPath = ExistingFile(path);
-        return Guard(fullPath, $"Cannot read checkpoint '{fullPath}'", () =>
+        return Guard(fullPath, lead ?? $"Cannot read checkpoint '{fullPath}'", () =>
         {
             using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             var format = Detect(stream);
@@ -143,18 +145,20 @@ internal static class CheckpointFile
     }
 
     /// <summary>The full path of an existing file.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="verb">What was to be done, for the message (<c>read checkpoint</c>).</param>
     /// <exception cref="CheckpointException">It does not exist or is a directory.</exception>
-    public static string ExistingFile(string path)
+    public static string ExistingFile(string path, string verb = "read checkpoint")
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var fullPath = Path.GetFullPath(path);
         if (Directory.Exists(fullPath))
         {
-            throw new CheckpointException(fullPath, $"Cannot read checkpoint '{fullPath}': it is a directory, not a file.");
+            throw new CheckpointException(fullPath, $"Cannot {verb} '{fullPath}': it is a directory, not a file.");
         }
         if (!File.Exists(fullPath))
         {
-            throw new CheckpointException(fullPath, $"Cannot read checkpoint '{fullPath}': the file does not exist.");
+            throw new CheckpointException(fullPath, $"Cannot {verb} '{fullPath}': the file does not exist.");
         }
         return fullPath;
     }

@@ -19,7 +19,7 @@ internal static class StateDictKeys
             if (!seen.TryAdd(renamed, original))
             {
                 throw new InvalidDataException(
-                    $"StripPrefix '{prefix}' turns '{original}' into '{renamed}', which '{seen[renamed]}' already is");
+                    $"removing StripPrefix '{prefix}' makes '{seen[renamed]}' and '{original}' the same key '{renamed}'");
             }
             if (!ReferenceEquals(renamed, original))
             {

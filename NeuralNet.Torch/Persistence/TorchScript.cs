@@ -33,15 +33,16 @@ public static class TorchScript
         {
             throw new ArgumentException($"Cannot load a TorchScript module onto {target}: CUDA is not available.", nameof(device));
         }
-        var fullPath = CheckpointFile.ExistingFile(path);
-        var format = CheckpointFile.DetectFormat(fullPath);
+        var fullPath = CheckpointFile.ExistingFile(path, "load TorchScript module");
+        var lead = $"Cannot load TorchScript module '{fullPath}'";
+        var format = CheckpointFile.DetectFormat(fullPath, lead);
         if (format != CheckpointFormat.TorchScript)
         {
             throw new CheckpointException(fullPath,
-                $"Cannot load TorchScript module '{fullPath}': it is a {format} checkpoint (tensors only), not a TorchScript " +
-                "archive (torch.jit.save); load it into a model with model.LoadCheckpoint(path).");
+                $"{lead}: it is a {format} checkpoint (tensors only), not a TorchScript archive (torch.jit.save); load it " +
+                "into a model with model.LoadCheckpoint(path).");
         }
-        var script = CheckpointFile.Guard(fullPath, "load TorchScript module", () => TorchScriptArchive.Load(fullPath, target));
+        var script = CheckpointFile.Guard(fullPath, lead, () => TorchScriptArchive.Load(fullPath, target));
         var module = new TorchScriptModule(script);
         module.eval();
         return module;
