@@ -204,18 +204,6 @@ public sealed class PyTorchFormatTests
     }
 
     [Test]
-    public void Load_TorchScriptArchive_SaysItIsNotAStateDict()
-    {
-        var path = _folder.File("scripted.pt");
-        PickleBytes.WriteZip(path, ("m/data.pkl", LinearPickle()), ("m/constants.pkl", [0x80, 2, (byte)')', (byte)'.']),
-            ("m/code/__torch__.py", "def forward(self): pass"u8.ToArray()), ("m/version", "3\n"u8.ToArray()));
-
-        var act = () => Checkpoint.Inspect(path);
-
-        act.Should().Throw<CheckpointException>().WithMessage("*TorchScript archive (torch.jit.save)*");
-    }
-
-    [Test]
     public void Load_ZipWithoutDataPkl_SaysItIsNotATorchSaveFile()
     {
         var path = _folder.File("other.zip");

@@ -249,6 +249,72 @@ public sealed class TorchWrittenCheckpointTests
         OracleAssert.SameSequence(info.Tensors.Select(t => t.Name).ToList(), Keys($"{variant}.keys"), $"{variant} {layout} keys");
     }
 
+    [Test]
+    public void TorchScriptLoad_ModuleLikeAnyOther_HasTheScriptsChildrenParametersAndModes()
+    {
+        using var scripted = TorchScript.Load(_torch.File("documented.scripted.pt"));
+
+        scripted.named_children().Select(c => c.name).Should().Equal("flatten", "linear_relu_stack");
+        scripted.parameters().Should().HaveCount(6).And.OnlyContain(p => p.requires_grad);
+        scripted.train();
+        scripted.training.Should().BeTrue();
+        scripted.eval();
+        scripted.training.Should().BeFalse();
+    }
+
+    [Test]
+    public void TorchScriptLoad_LoadUseAndDispose_LeavesNoMoreLiveTensorsThanTorchSharpsOwnJitLoad()
+    {
+        // TorchSharp's ScriptModule leaves some tensor wrappers to its finalizers (per load and per child module it
+        // hands out); the wrapper must add none of its own.
+        var path = _torch.File("documented.scripted.pt");
+        long Delta(Action action)
+        {
+            action();
+            var before = TestSupport.LiveTensors.Count;
+            action();
+            return TestSupport.LiveTensors.Count - before;
+        }
+        var raw = Delta(() =>
+        {
+            using var script = TorchSharp.torch.jit.load<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>(path);
+            foreach (var (_, child) in script.named_children())
+            {
+                child.Dispose();
+            }
+        });
+
+        var wrapped = Delta(() =>
+        {
+            using var scripted = TorchScript.Load(path);
+            _ = scripted.named_children().Count();
+            _ = scripted.parameters().Count();
+        });
+
+        wrapped.Should().BeLessThanOrEqualTo(raw);
+    }
+
+    [Test]
+    public void TorchScriptLoad_RealArchiveWithMangledCode_IsACheckpointExceptionNamingTheFileAndLibtorchsReason()
+    {
+        var path = _torch.NewFile("mangled.pt");
+        File.Copy(_torch.File("quickstart.scripted.pt"), path);
+        using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Update))
+        {
+            var code = zip.Entries.First(e => e.FullName.Contains("/code/__torch__/zoo", StringComparison.Ordinal) && e.FullName.EndsWith(".py", StringComparison.Ordinal));
+            var name = code.FullName;
+            code.Delete();
+            using var stream = zip.CreateEntry(name).Open();
+            stream.Write("class NeuralNetwork(Module):\n  def forward(self x) -> Tensor\n"u8);
+        }
+
+        var act = () => TorchScript.Load(path);
+
+        act.Should().Throw<CheckpointException>().WithMessage(
+            $"Cannot load TorchScript module '{path}': it is a TorchScript archive (torch.jit.save) that libtorch cannot load, truncated or corrupt (libtorch: *).")
+            .Which.FilePath.Should().Be(path);
+    }
+
     private static IEnumerable<TestCaseData> ZooCases() =>
         from name in new[] { "batchnorm_cnn", "residual", "text" }
         from extension in new[] { ".pth", ".scripted.pt" }
