@@ -227,7 +227,7 @@ internal static class PyTorchCheckpointReader
         {
             throw new InvalidDataException($"record '{entry.FullName}' cannot be read (truncated or corrupt: {e.Message})", e);
         }
-        if (Crc32.Compute(buffer) != entry.Crc32)
+        if (System.IO.Hashing.Crc32.HashToUInt32(buffer) != entry.Crc32)
         {
             throw new InvalidDataException($"record '{entry.FullName}' is corrupt (its CRC-32 does not match)");
         }
