@@ -1,6 +1,5 @@
 using NeuralNet.Torch.Persistence;
 using NeuralNet.Torch.Tests.Oracle;
-using NeuralNet.Torch.Tests.TestSupport;
 
 namespace NeuralNet.Torch.Tests.Examples;
 
@@ -9,15 +8,7 @@ namespace NeuralNet.Torch.Tests.Examples;
 [Category(PyTorchOracle.Category)]
 public sealed class CheckpointsExampleOracleTests
 {
-    private static readonly string[] TensorLines =
-    [
-        "  linear_relu_stack.0.weight  float32   [512, 784]",
-        "  linear_relu_stack.0.bias    float32   [512]",
-        "  linear_relu_stack.2.weight  float32   [512, 512]",
-        "  linear_relu_stack.2.bias    float32   [512]",
-        "  linear_relu_stack.4.weight  float32   [10, 512]",
-        "  linear_relu_stack.4.bias    float32   [10]",
-    ];
+    private static readonly string[] TensorLines = CheckpointsExampleTests.TensorLines;
 
     private OracleRun _torch = null!;
 
@@ -98,7 +89,7 @@ public sealed class CheckpointsExampleOracleTests
     }
 
     private static (int ExitCode, string StandardOutput, string StandardError) Run(params string[] arguments) =>
-        ProcessRunner.RunExample("05-Checkpoints", "Checkpoints", arguments);
+        CheckpointsExampleTests.Run(arguments);
 
-    private static string[] Lines(string text) => text.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
+    private static string[] Lines(string text) => CheckpointsExampleTests.Lines(text);
 }

@@ -8,7 +8,7 @@ namespace NeuralNet.Torch.Tests.Examples;
 /// <summary>Runs the built 05-Checkpoints example (the CLI) and checks what it prints.</summary>
 public sealed class CheckpointsExampleTests
 {
-    private static readonly string[] TensorLines =
+    internal static readonly string[] TensorLines =
     [
         "  linear_relu_stack.0.weight  float32   [512, 784]",
         "  linear_relu_stack.0.bias    float32   [512]",
@@ -330,8 +330,8 @@ public sealed class CheckpointsExampleTests
         return path;
     }
 
-    private static (int ExitCode, string StandardOutput, string StandardError) Run(params string[] arguments) =>
+    internal static (int ExitCode, string StandardOutput, string StandardError) Run(params string[] arguments) =>
         ProcessRunner.RunExample("05-Checkpoints", "Checkpoints", arguments);
 
-    private static string[] Lines(string text) => text.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
+    internal static string[] Lines(string text) => text.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
 }

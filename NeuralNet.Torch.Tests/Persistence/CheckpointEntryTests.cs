@@ -9,9 +9,6 @@ namespace NeuralNet.Torch.Tests.Persistence;
 /// refused listing the top-level keys, which of them hold tensors, and the option.</summary>
 public sealed class CheckpointEntryTests
 {
-    private static readonly float[] Weight = [1.5f, -2.25f, 3f, 0.125f, -0.5f, 1e-3f];
-    private static readonly float[] Bias = [0.75f, -8f];
-
     private TempFolder _folder = null!;
 
     [SetUp]
@@ -38,8 +35,8 @@ public sealed class CheckpointEntryTests
 
         linear.LoadCheckpoint(path).AllKeysMatched.Should().BeTrue();
 
-        PyTorchFormatTests.Values(linear, "weight").Should().Equal(Weight);
-        PyTorchFormatTests.Values(linear, "bias").Should().Equal(Bias);
+        PyTorchFormatTests.Values(linear, "weight").Should().Equal(PyTorchFormatTests.Weight);
+        PyTorchFormatTests.Values(linear, "bias").Should().Equal(PyTorchFormatTests.Bias);
         var info = Checkpoint.Inspect(path);
         info.Entry.Should().Be("model_state_dict");
         info.Tensors.Select(t => t.ToString()).Should().Equal("weight float32 [2, 3]", "bias float32 [2]");
@@ -149,8 +146,8 @@ public sealed class CheckpointEntryTests
     private string Write(PickleBytes pickle)
     {
         var path = _folder.File("training.pth");
-        PickleBytes.WriteZip(path, ("t/data.pkl", pickle.ToArray()), ("t/data/0", PickleBytes.Floats(Weight)),
-            ("t/data/1", PickleBytes.Floats(Bias)), ("t/data/2", PickleBytes.Floats(new float[6])), ("t/version", "3\n"u8.ToArray()));
+        PickleBytes.WriteZip(path, ("t/data.pkl", pickle.ToArray()), ("t/data/0", PickleBytes.Floats(PyTorchFormatTests.Weight)),
+            ("t/data/1", PickleBytes.Floats(PyTorchFormatTests.Bias)), ("t/data/2", PickleBytes.Floats(new float[6])), ("t/version", "3\n"u8.ToArray()));
         return path;
     }
 }

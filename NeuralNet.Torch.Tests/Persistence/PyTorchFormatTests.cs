@@ -12,8 +12,8 @@ namespace NeuralNet.Torch.Tests.Persistence;
 /// the writer's output checked record by record.</summary>
 public sealed class PyTorchFormatTests
 {
-    private static readonly float[] Weight = [1.5f, -2.25f, 3f, 0.125f, -0.5f, 1e-3f];
-    private static readonly float[] Bias = [0.75f, -8f];
+    internal static readonly float[] Weight = [1.5f, -2.25f, 3f, 0.125f, -0.5f, 1e-3f];
+    internal static readonly float[] Bias = [0.75f, -8f];
 
     private TempFolder _folder = null!;
 

@@ -8,9 +8,6 @@ namespace NeuralNet.Torch.Tests.Persistence;
 /// and the error that suggests it, on hand-made <c>DataParallel</c>-style files.</summary>
 public sealed class StripPrefixTests
 {
-    private static readonly float[] Weight = [1.5f, -2.25f, 3f, 0.125f, -0.5f, 1e-3f];
-    private static readonly float[] Bias = [0.75f, -8f];
-
     private TempFolder _folder = null!;
 
     [SetUp]
@@ -44,8 +41,8 @@ public sealed class StripPrefixTests
 
         linear.LoadCheckpoint(path, new CheckpointLoadOptions { StripPrefix = "module." }).AllKeysMatched.Should().BeTrue();
 
-        PyTorchFormatTests.Values(linear, "weight").Should().Equal(Weight);
-        PyTorchFormatTests.Values(linear, "bias").Should().Equal(Bias);
+        PyTorchFormatTests.Values(linear, "weight").Should().Equal(PyTorchFormatTests.Weight);
+        PyTorchFormatTests.Values(linear, "bias").Should().Equal(PyTorchFormatTests.Bias);
     }
 
     [Test]
@@ -70,7 +67,7 @@ public sealed class StripPrefixTests
 
         linear.LoadCheckpoint(path, new CheckpointLoadOptions { StripPrefix = "module." });
 
-        PyTorchFormatTests.Values(linear, "weight").Should().Equal(Weight);
+        PyTorchFormatTests.Values(linear, "weight").Should().Equal(PyTorchFormatTests.Weight);
         Checkpoint.Inspect(path, new CheckpointLoadOptions { StripPrefix = "module." }).Tensors.Select(t => t.Name).Should().Equal("weight", "bias");
     }
 
@@ -124,8 +121,8 @@ public sealed class StripPrefixTests
     private string Write(PickleBytes pickle)
     {
         var path = _folder.File("parallel.pth");
-        PickleBytes.WriteZip(path, ("p/data.pkl", pickle.ToArray()), ("p/data/0", PickleBytes.Floats(Weight)),
-            ("p/data/1", PickleBytes.Floats(Bias)), ("p/version", "3\n"u8.ToArray()));
+        PickleBytes.WriteZip(path, ("p/data.pkl", pickle.ToArray()), ("p/data/0", PickleBytes.Floats(PyTorchFormatTests.Weight)),
+            ("p/data/1", PickleBytes.Floats(PyTorchFormatTests.Bias)), ("p/version", "3\n"u8.ToArray()));
         return path;
     }
 }
