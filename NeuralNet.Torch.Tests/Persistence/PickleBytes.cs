@@ -32,7 +32,7 @@ internal sealed class PickleBytes
         return Raw(length).Raw(bytes);
     }
 
-    /// <summary>BININT1, BININT2 or BININT.</summary>
+    /// <summary>BININT1, BININT2, BININT, or LONG1 past 32 bits.</summary>
     public PickleBytes Int(long value)
     {
         if (value is >= 0 and < 256)
@@ -43,9 +43,15 @@ internal sealed class PickleBytes
         {
             return Op('M').Raw((byte)value, (byte)(value >> 8));
         }
-        var bytes = new byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(bytes, checked((int)value));
-        return Op('J').Raw(bytes);
+        if (value is >= int.MinValue and <= int.MaxValue)
+        {
+            var bytes = new byte[4];
+            BinaryPrimitives.WriteInt32LittleEndian(bytes, (int)value);
+            return Op('J').Raw(bytes);
+        }
+        var wide = new byte[8]; // LONG1 with all eight bytes
+        BinaryPrimitives.WriteInt64LittleEndian(wide, value);
+        return Raw(0x8a, 8).Raw(wide);
     }
 
     /// <summary>BINFLOAT (big-endian).</summary>

@@ -195,6 +195,16 @@ public sealed class PyTorchFormatTests
                 .Str("weight").Tensor("FloatStorage", "0", "cpu", 6, 0, [1000, 1000], [0, 0]).Op('u').Op('.').ToArray(),
             "is an overlapping view with more elements than its storage (6)").SetName("Expanded view larger than its storage");
         yield return new TestCaseData(new PickleBytes().Proto2().NewOrderedDict().Op('(')
+                .Str("weight").Tensor("FloatStorage", "0", "cpu", 1L << 40, 0, [2, 3], [3, 1]).Op('u').Op('.').ToArray(),
+            "record 'a/data/0' holds 24 bytes, but the pickle declares 1099511627776 float32 elements (4398046511104 bytes)")
+            .SetName("Huge declared storage size");
+        yield return new TestCaseData(new PickleBytes().Proto2().NewOrderedDict().Op('(')
+                .Str("weight").Tensor("FloatStorage", "0", "cpu", 6, 0, [1L << 31, 1L << 31], [1, 1]).Op('u').Op('.').ToArray(),
+            "has 4611686018427387904 elements; tensors over").SetName("Huge declared shape");
+        yield return new TestCaseData(new PickleBytes().Proto2().NewOrderedDict().Op('(')
+                .Str("weight").Tensor("FloatStorage", "0", "cpu", 6, -1, [2, 3], [3, 1]).Op('u').Op('.').ToArray(),
+            "negative storage offset, size or stride").SetName("Negative offset");
+        yield return new TestCaseData(new PickleBytes().Proto2().NewOrderedDict().Op('(')
                 .Str("weight").Tensor("FloatStorage", "../../etc/passwd", "cpu", 6, 0, [2, 3], [3, 1]).Op('u').Op('.').ToArray(),
             "is not a plain record name").SetName("Storage key with a path");
         yield return new TestCaseData(new PickleBytes().Proto2().Str("storage").Raw(0x85).Op('Q').Op('.').ToArray(),
