@@ -172,14 +172,14 @@ public sealed class ModelSummaryTests
     [Test]
     public void Create_LayerWithParametersItCannotCount_ReportsMultiplyAccumulatesAsUnknown()
     {
-        using var model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 26 * 26, 10));
+        using var model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.LayerNorm([2, 26, 26]), nn.Flatten(), nn.Linear(2 * 26 * 26, 10));
 
         var summary = ModelSummary.Create(model, 1, 1, 28, 28);
 
         summary.MultiplyAccumulatesPerSample.Should().BeNull();
-        summary.UncountedLayers.Should().Equal("0 (Conv2d)");
-        summary.Layers.Select(l => string.Join("x", l.OutputShape!)).Should().Equal("1x10", "1x2x26x26", "1x1352", "1x10");
-        summary.ToString().Should().Contain("Mult-adds per sample: unknown (not counted: 0 (Conv2d))\n");
+        summary.UncountedLayers.Should().Equal("1 (LayerNorm)");
+        summary.Layers.Select(l => string.Join("x", l.OutputShape!)).Should().Equal("1x10", "1x2x26x26", "1x2x26x26", "1x1352", "1x10");
+        summary.ToString().Should().Contain("Mult-adds per sample: unknown (not counted: 1 (LayerNorm))\n");
     }
 
     [TestCase(new long[0], TestName = "Create_EmptyShape_ThrowsArgumentException")]
@@ -219,5 +219,124 @@ public sealed class ModelSummaryTests
         }, repetitions: 3);
 
         added.Should().Be(0);
+    }
+    [Test]
+    public void Create_TokenIds_RunsTheEmbeddingAndCountsItsLookupAsZero()
+    {
+        using var model = new Zoo.TextClassifier();
+        using var tokens = torch.randint(0, 100, [2, 12], dtype: ScalarType.Int64);
+        using var before = tokens.clone();
+
+        var summary = ModelSummary.Create(model, tokens);
+
+        summary.InputShape.Should().Equal(2, 12);
+        summary.OutputShape.Should().Equal(2, 4);
+        summary.Layers.Single(l => l.Name == "embedding").OutputShape.Should().Equal(2, 12, 16);
+        summary.UncountedLayers.Should().BeEmpty();
+        // GRU(16, 32): 12 steps x 3 gates x 32 x (16 + 32); Linear(32, 4): 32 x 4; Embedding: 0.
+        summary.MultiplyAccumulatesPerSample.Should().Be((12 * 3 * 32 * (16 + 32)) + (32 * 4));
+        tokens.allclose(before, rtol: 0, atol: 0).Should().BeTrue();
+    }
+
+    [Test]
+    public void Create_ZeroDimOrEmptySampleInput_ThrowsArgumentException()
+    {
+        using var model = new NeuralNetwork();
+        using var scalar = torch.tensor(1f);
+        using var empty = torch.zeros(0, 28, 28);
+
+        var zeroDim = () => ModelSummary.Create(model, scalar);
+        var noSamples = () => ModelSummary.Create(model, empty);
+
+        zeroDim.Should().Throw<ArgumentException>().WithMessage("Expected a sample input with a batch dimension first*found shape []*");
+        noSamples.Should().Throw<ArgumentException>().WithMessage("*found shape [0, 28, 28]*");
+    }
+
+    [Test]
+    public void Create_ConvolutionWithGroups_CountsInChannelsPerGroupTimesKernelPerOutputElement()
+    {
+        using var model = nn.Sequential(nn.Conv2d(4, 6, 3, padding: 1, groups: 2, bias: false));
+
+        var summary = ModelSummary.Create(model, 1, 4, 8, 8);
+
+        // 6 x 8 x 8 outputs, each 4 / 2 input channels x 3 x 3 kernel elements.
+        summary.MultiplyAccumulatesPerSample.Should().Be(6 * 8 * 8 * 2 * 9);
+    }
+
+    [Test]
+    public void Create_LinearCalledThroughForward_IsListedAsUncounted()
+    {
+        using var model = new DirectForward();
+
+        var summary = ModelSummary.Create(model, 1, 3);
+
+        // forward() skips the hooks, so the Linear is not seen running: its count is unknown, not 0.
+        summary.MultiplyAccumulatesPerSample.Should().BeNull();
+        summary.UncountedLayers.Should().Equal("fc (Linear)");
+        summary.Layers.Single(l => l.Name == "fc").OutputShape.Should().BeNull();
+    }
+
+    [Test]
+    public void Create_SampleInput_LeavesNoLiveTensorsAndKeepsTheInput()
+    {
+        using var model = new NeuralNetwork();
+        using var input = torch.rand(2, 28, 28);
+
+        var added = LeakCheck.LiveTensorsAddedBy(() => _ = ModelSummary.Create(model, input), repetitions: 3);
+
+        added.Should().Be(0);
+        input.shape.Should().Equal(2, 28, 28);
+    }
+
+    [Test]
+    public void Create_BilinearAndLstmCellInsideAModel_AreHookedAndCounted()
+    {
+        using var model = new TwoInputs();
+
+        var summary = ModelSummary.Create(model, 2, 3);
+
+        // Bilinear(3, 3, 5): 5 outputs x 3 x 3; LSTMCell(5, 4): one step, 4 gates x 4 x (5 + 4).
+        summary.MultiplyAccumulatesPerSample.Should().Be((5 * 3 * 3) + (4 * 4 * (5 + 4)));
+        summary.Layers.Select(l => $"{l.Name}:{string.Join("x", l.OutputShape ?? [])}").Should().Equal(":2x4", "bilinear:2x5", "cell:2x4");
+    }
+
+    private sealed class TwoInputs : nn.Module<Tensor, Tensor>
+    {
+#pragma warning disable IDE1006 // PyTorch-style field names are the module keys
+        private readonly TorchSharp.Modules.Bilinear bilinear;
+        private readonly TorchSharp.Modules.LSTMCell cell;
+#pragma warning restore IDE1006
+
+        public TwoInputs()
+            : base(nameof(TwoInputs))
+        {
+            bilinear = nn.Bilinear(3, 3, 5);
+            cell = nn.LSTMCell(5, 4);
+            RegisterComponents();
+        }
+
+        // TorchSharp's LSTMCell needs its state passed (without one it fails on a 0-size hidden state).
+        public override Tensor forward(Tensor input)
+        {
+            using var scope = NewDisposeScope();
+            var state = (zeros(input.shape[0], 4), zeros(input.shape[0], 4));
+            return cell.call(bilinear.call(input, input), state).Item1.MoveToOuterDisposeScope();
+        }
+    }
+
+    private sealed class DirectForward : nn.Module<Tensor, Tensor>
+    {
+#pragma warning disable IDE1006 // PyTorch-style field name: it is the module key
+        private readonly TorchSharp.Modules.Linear fc;
+#pragma warning restore IDE1006
+
+        public DirectForward()
+            : base(nameof(DirectForward))
+        {
+            fc = nn.Linear(3, 2);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor input) => fc.forward(input);
     }
 }

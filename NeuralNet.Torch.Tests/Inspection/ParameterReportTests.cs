@@ -136,6 +136,16 @@ public sealed class ParameterReportTests
     }
 
     [Test]
+    public void Create_ComplexParameter_ThrowsNotSupportedNamingIt()
+    {
+        using var model = new Complex();
+
+        var act = () => ParameterReport.Create(model);
+
+        act.Should().Throw<NotSupportedException>().WithMessage("Cannot print parameter 'phase': *ComplexFloat32*");
+    }
+
+    [Test]
     public void Create_InvalidArguments_Throw()
     {
         using var model = new NeuralNetwork();
@@ -173,6 +183,22 @@ public sealed class ParameterReportTests
             using var source = tensor(values, shape);
             parameter.copy_(source);
         }
+    }
+
+    private sealed class Complex : nn.Module<Tensor, Tensor>
+    {
+#pragma warning disable IDE1006 // PyTorch-style field name: it is the parameter's key
+        private readonly Parameter phase;
+#pragma warning restore IDE1006
+
+        public Complex()
+            : base(nameof(Complex))
+        {
+            phase = new Parameter(zeros(new long[] { 2 }, ScalarType.ComplexFloat32));
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor input) => input * phase;
     }
 
     private sealed class Scaled : nn.Module<Tensor, Tensor>

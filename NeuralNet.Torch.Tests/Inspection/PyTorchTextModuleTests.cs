@@ -68,8 +68,7 @@ public sealed class PyTorchTextModuleTests
     {
         using var model = new Outer();
 
-        // Outer and Inner are unknown to the library: no extra text, just their names and children. A Conv2d has
-        // hyperparameters this library does not print, so it shows Conv2d() rather than possibly wrong numbers.
+        // Outer and Inner are the user's own types: no extra text, just their names and children.
         model.ToPyTorchString().Should().Be(
             "Outer(\n" +
             "  (inner): Inner(\n" +
@@ -78,7 +77,7 @@ public sealed class PyTorchTextModuleTests
             "        (0): Linear(in_features=2, out_features=3, bias=True)\n" +
             "        (1): Tanh()\n" +
             "      )\n" +
-            "      (1): Conv2d()\n" +
+            "      (1): Conv2d(1, 1, kernel_size=(3, 3), stride=(1, 1))\n" +
             "    )\n" +
             "  )\n" +
             "  (head): Softmax(dim=1)\n" +

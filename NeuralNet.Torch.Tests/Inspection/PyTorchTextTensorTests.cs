@@ -320,6 +320,15 @@ public sealed class PyTorchTextTensorTests
     }
 
     [Test]
+    public void ToPyTorchString_QuantizedTensor_ThrowsNotSupported()
+    {
+        using var real = tensor(new[] { 0.5f, 1.0f });
+        using var quantized = quantize_per_tensor(real, 0.1, 0, ScalarType.QInt8);
+
+        quantized.Invoking(x => x.ToPyTorchString()).Should().Throw<NotSupportedException>().WithMessage("*QInt8*");
+    }
+
+    [Test]
     public void ToPyTorchString_NullTensor_ThrowsArgumentNullException()
     {
         var act = () => ((Tensor)null!).ToPyTorchString();

@@ -8,16 +8,17 @@ using static TorchSharp.torch;
 namespace NeuralNet.Torch.Inspection;
 
 /// <summary>
-/// A torchinfo-style summary of a model: every module with its output shape from a real forward pass, its parameter
-/// count and whether it is trainable, then the totals, the parameter memory and the multiply-accumulates per sample.
+/// A torchinfo-style summary of any model: every module with its output shape from a real forward pass, its
+/// parameter count and whether it is trainable, then the totals, the parameter memory and the multiply-accumulates
+/// per sample.
 /// </summary>
 /// <remarks>
 /// <para>For the document's model and input shape <c>[1, 28, 28]</c>: output <c>[1, 10]</c>, 669,706 parameters (all
 /// trainable), 2,678,824 bytes of float32 parameters, 668,672 multiply-accumulates per sample (784x512 + 512x512 +
 /// 512x10).</para>
-/// <para>Output shapes are recorded by forward hooks, which TorchSharp runs when a module is invoked with
-/// <c>call</c> (as <c>Sequential</c> invokes its children and as PyTorch's <c>module(x)</c> does). A child whose
-/// parent invokes <c>child.forward(x)</c> directly is not seen: its output shape is shown as <c>--</c>.</para>
+/// <para>Which layers count multiply-accumulates, and how, is listed on
+/// <see cref="Create(nn.Module{Tensor, Tensor}, Tensor)"/>; the counts are checked against the same rule computed
+/// by PyTorch forward hooks on the test zoo's models.</para>
 /// </remarks>
 public sealed class ModelSummary
 {
@@ -62,13 +63,16 @@ public sealed class ModelSummary
     /// <summary>The memory the parameters take: elements times element size (4 bytes for float32).</summary>
     public long ParameterBytes { get; }
 
-    /// <summary>Multiply-accumulates of one sample's forward pass (the batch's count divided by the batch size):
-    /// <c>in_features x out_features</c> per output row of each <c>Linear</c> call; modules without parameters count 0.
-    /// Null when a module with its own parameters could not be counted (see <see cref="UncountedLayers"/>).</summary>
+    /// <summary>Multiply-accumulates of one sample's forward pass (the batch's count divided by the batch size),
+    /// summed over every call of every layer that has a rule (Linear, Bilinear, Conv*/ConvTranspose*, RNN/LSTM/GRU
+    /// and their cells, Embedding; see the remarks of <see cref="Create(nn.Module{Tensor, Tensor}, Tensor)"/>);
+    /// modules without parameters of their own count 0. Null when a module with its own parameters has no rule, or
+    /// a layer with a rule did not run through its hooks (see <see cref="UncountedLayers"/>).</summary>
     public long? MultiplyAccumulatesPerSample { get; }
 
-    /// <summary>The modules that make <see cref="MultiplyAccumulatesPerSample"/> unknown: modules with their own
-    /// parameters that are not <c>Linear</c>, and <c>Linear</c> modules the hooks did not see run.</summary>
+    /// <summary>The modules that make <see cref="MultiplyAccumulatesPerSample"/> unknown, as <c>name (Type)</c>:
+    /// modules with parameters of their own and no rule (BatchNorm2d, LayerNorm, PReLU, TorchSharp's transformer
+    /// blocks, a user's own parameters), and layers with a rule that the hooks did not see run.</summary>
     public IReadOnlyList<string> UncountedLayers { get; }
 
     /// <summary>Summarises a model by running it once on random input of the given shape.</summary>
@@ -76,7 +80,7 @@ public sealed class ModelSummary
     /// is restored afterwards, and the parameters are not changed.</param>
     /// <param name="inputShape">The input shape, batch dimension first, e.g. <c>[1, 28, 28]</c>. The input is
     /// uniform random in [0, 1), with the dtype and device of the model's first floating-point parameter (float32 on
-    /// the CPU when it has none).</param>
+    /// the CPU when it has none). For integer inputs (token ids) use <see cref="Create(nn.Module{Tensor, Tensor}, Tensor)"/>.</param>
     /// <returns>The summary. Every tensor made on the way is disposed, and the hooks are removed.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="inputShape"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="inputShape"/> is empty or has a dimension below 1; or the
@@ -93,38 +97,84 @@ public sealed class ModelSummary
                 nameof(inputShape));
         }
         TorchRuntime.EnsureInitialized();
-        var shape = (long[])inputShape.Clone();
+        using var scope = NewDisposeScope();
+        var reference = model.parameters().FirstOrDefault(p => p.is_floating_point());
+        var input = reference is null ? rand(inputShape) : rand(inputShape, reference.dtype, reference.device);
+        return Summarise(model, input, nameof(inputShape));
+    }
 
-        var modules = new List<(string Name, string Key, int Depth, nn.Module Module)>();
-        Walk(model, "", "", 0, modules);
+    /// <summary>Summarises a model by running it once on the given input, e.g. a batch of token ids (int64) for a
+    /// model that starts with an Embedding.</summary>
+    /// <param name="model">The model. It runs in eval mode under <c>no_grad</c>; the train/eval mode of every module
+    /// is restored afterwards, and the parameters are not changed.</param>
+    /// <param name="sampleInput">The input, batch dimension first, of any dtype and on the model's device; it is
+    /// not changed or disposed.</param>
+    /// <returns>The summary. Every tensor made on the way is disposed, and the hooks are removed.</returns>
+    /// <remarks>
+    /// <para>Output shapes are recorded by forward hooks, which TorchSharp runs when a module is invoked with
+    /// <c>call</c> (as <c>Sequential</c> invokes its children and as PyTorch's <c>module(x)</c> does); a child whose
+    /// parent invokes <c>child.forward(x)</c> directly is not seen, and its output shape is shown as <c>--</c>.
+    /// Recurrent layers show the shape of their output sequence (the first item of their result).</para>
+    /// <para>Multiply-accumulates per call, divided by the batch size at the end: <c>Linear</c> counts
+    /// <c>in_features</c> per output element; <c>Bilinear</c> <c>in1_features x in2_features</c> per output element;
+    /// Conv1d/2d/3d and ConvTranspose1d/2d/3d <c>in_channels / groups x kernel elements</c> per output element (for
+    /// a strided transposed convolution this includes the inserted zeros, as torchinfo counts); RNN, LSTM, GRU and
+    /// their cells, per time step of each sample, <c>gates x hidden x (layer input + hidden)</c> for every layer
+    /// and direction (gates 1, 4, 3; the layer input is <c>input_size</c> for the first layer and
+    /// <c>directions x hidden</c> after it); Embedding and EmbeddingBag 0. Biases, activations, pooling and
+    /// normalisation are not counted.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="sampleInput"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="sampleInput"/> is 0-dim or has an empty batch; or it
+    /// does not fit the model: the message names the module that could not take its input and that input's shape
+    /// (libtorch's own error is the inner exception).</exception>
+    public static ModelSummary Create(nn.Module<Tensor, Tensor> model, Tensor sampleInput)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(sampleInput);
+        TorchRuntime.EnsureInitialized();
+        if (sampleInput.ndim == 0 || sampleInput.shape[0] < 1)
+        {
+            throw new ArgumentException(
+                $"Expected a sample input with a batch dimension first and at least one sample; found shape {ShapeText.Of(sampleInput.shape)}.",
+                nameof(sampleInput));
+        }
+        return Summarise(model, sampleInput, nameof(sampleInput));
+    }
+
+    private static ModelSummary Summarise(nn.Module<Tensor, Tensor> model, Tensor input, string parameterName)
+    {
+        var shape = input.shape;
+        var modules = new List<(string Name, int Depth, nn.Module Module)>();
+        Walk(model, "", 0, modules);
+        // A module reached twice (shared) is hooked once, under its first name.
+        var names = new Dictionary<nn.Module, string>(ReferenceEqualityComparer.Instance);
+        foreach (var (name, _, module) in modules)
+        {
+            names.TryAdd(module, name);
+        }
 
         var outputShapes = new Dictionary<nn.Module, long[]>(ReferenceEqualityComparer.Instance);
-        var seenLinears = new HashSet<nn.Module>(ReferenceEqualityComparer.Instance);
+        var seen = new HashSet<nn.Module>(ReferenceEqualityComparer.Instance);
         var running = new Stack<(string Name, nn.Module Module, long[] InputShape)>();
         var macs = 0L;
         var removers = new List<Action>();
-        foreach (var (name, _, _, module) in modules)
+        foreach (var module in names.Keys)
         {
-            if (module is not nn.Module<Tensor, Tensor> hookable)
-            {
-                continue;
-            }
-            removers.Add(hookable.register_forward_pre_hook((m, input) =>
-            {
-                running.Push((name, m, input.shape));
-                return null!; // null: the input is not replaced
-            }).remove);
-            removers.Add(hookable.register_forward_hook((m, input, output) =>
-            {
-                running.TryPop(out _);
-                outputShapes.TryAdd(m, output.shape);
-                if (m is Linear linear)
+            var remove = LayerHooks.Register(
+                module,
+                (m, inputShape) => running.Push((names[m], m, inputShape)),
+                (m, inputShape, outputShape) =>
                 {
-                    macs += linear.in_features * output.numel();
-                    seenLinears.Add(m);
-                }
-                return null!; // null: the output is not replaced
-            }).remove);
+                    running.TryPop(out _);
+                    outputShapes.TryAdd(m, outputShape);
+                    seen.Add(m);
+                    macs += MultiplyAccumulates.Count(m, inputShape, outputShape) ?? 0;
+                });
+            if (remove is not null)
+            {
+                removers.Add(remove);
+            }
         }
 
         long[] outputShape;
@@ -134,15 +184,13 @@ public sealed class ModelSummary
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             model.eval();
-            var reference = model.parameters().FirstOrDefault(p => p.is_floating_point());
-            var input = reference is null ? rand(shape) : rand(shape, reference.dtype, reference.device);
             try
             {
                 outputShape = model.call(input).shape;
             }
             catch (ExternalException e)
             {
-                throw ShapeMismatch(shape, running.Count > 0 ? running.Peek() : ("", model, shape), e);
+                throw ShapeMismatch(shape, running.Count > 0 ? running.Peek() : ("", model, shape), e, parameterName);
             }
         }
         finally
@@ -160,7 +208,7 @@ public sealed class ModelSummary
 
         var layers = new List<LayerSummary>();
         var uncounted = new List<string>();
-        foreach (var (name, _, depth, module) in modules)
+        foreach (var (name, depth, module) in modules)
         {
             var parameters = module.parameters().Distinct<Parameter>(ReferenceEqualityComparer.Instance).ToList();
             layers.Add(new LayerSummary(
@@ -170,8 +218,10 @@ public sealed class ModelSummary
                 outputShapes.TryGetValue(module, out var output) ? output : null,
                 parameters.Sum(p => p.numel()),
                 parameters.Where(p => p.requires_grad).Sum(p => p.numel())));
-            var hasOwnParameters = module.parameters(recurse: false).Any();
-            if ((module is Linear && !seenLinears.Contains(module)) || (hasOwnParameters && module is not Linear))
+            var counted = MultiplyAccumulates.HasRule(module)
+                ? MultiplyAccumulates.IsZero(module) || seen.Contains(module)
+                : !module.parameters(recurse: false).Any();
+            if (!counted)
             {
                 uncounted.Add($"{DisplayName(name, module)} ({ModuleText.TypeName(module)})");
             }
@@ -233,16 +283,16 @@ public sealed class ModelSummary
         return text.ToString();
     }
 
-    private static void Walk(nn.Module module, string name, string key, int depth, List<(string, string, int, nn.Module)> modules)
+    private static void Walk(nn.Module module, string name, int depth, List<(string, int, nn.Module)> modules)
     {
-        modules.Add((name, key, depth, module));
+        modules.Add((name, depth, module));
         foreach (var (childKey, child) in module.named_children())
         {
-            Walk(child, name.Length == 0 ? childKey : $"{name}.{childKey}", childKey, depth + 1, modules);
+            Walk(child, name.Length == 0 ? childKey : $"{name}.{childKey}", depth + 1, modules);
         }
     }
 
-    private static ArgumentException ShapeMismatch(long[] inputShape, (string Name, nn.Module Module, long[] InputShape) failing, Exception inner)
+    private static ArgumentException ShapeMismatch(long[] inputShape, (string Name, nn.Module Module, long[] InputShape) failing, Exception inner, string parameterName)
     {
         var (name, module, moduleInput) = failing;
         var repr = ModuleText.Repr(module);
@@ -254,7 +304,7 @@ public sealed class ModelSummary
         return new ArgumentException(
             $"Input shape {ShapeText.Of(inputShape)} does not fit the model: {where} could not take its input of shape " +
             $"{ShapeText.Of(moduleInput)}{expectation}.",
-            nameof(inputShape),
+            parameterName,
             inner);
     }
 

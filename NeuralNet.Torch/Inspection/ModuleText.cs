@@ -1,31 +1,19 @@
-using TorchSharp.Modules;
+using NeuralNet.Torch.Inspection.Layers;
 using static TorchSharp.torch;
 
 namespace NeuralNet.Torch.Inspection;
 
 /// <summary>
-/// PyTorch's <c>nn.Module.__repr__</c> and the <c>extra_repr</c> of the layers this library knows
-/// (<c>torch/nn/modules/module.py</c>, <c>linear.py</c>, <c>flatten.py</c>, <c>activation.py</c>, <c>dropout.py</c>).
+/// PyTorch's <c>nn.Module.__repr__</c> (<c>torch/nn/modules/module.py</c>); what each layer prints inside its
+/// parentheses comes from <see cref="LayerTextTable"/>.
 /// </summary>
 internal static class ModuleText
 {
     /// <summary><c>repr(module)</c>: <c>Name(extra)</c> for a leaf, else <c>Name(</c>, the extra lines and
     /// <c>(key): repr(child)</c> lines indented two spaces, and <c>)</c> on its own line.</summary>
-    public static string Repr(nn.Module module)
-    {
-        var extra = ExtraRepr(module);
-        var extraLines = string.IsNullOrEmpty(extra) ? [] : extra.Split('\n');
-        var childLines = module.named_children()
-            .Select(child => $"({child.name}): {AddIndent(Repr(child.module), 2)}")
-            .ToList();
-        var name = TypeName(module) + "(";
-        if (extraLines.Length == 1 && childLines.Count == 0)
-        {
-            return name + extraLines[0] + ")";
-        }
-        var lines = extraLines.Concat(childLines).ToList();
-        return lines.Count == 0 ? name + ")" : name + "\n  " + string.Join("\n  ", lines) + "\n)";
-    }
+    /// <exception cref="NotSupportedException">A TorchSharp module whose settings this library cannot read; the
+    /// message names its path and type.</exception>
+    public static string Repr(nn.Module module) => Repr(module, "");
 
     /// <summary>PyTorch's <c>_get_name()</c>: the class name (without a generic arity suffix).</summary>
     public static string TypeName(nn.Module module)
@@ -35,27 +23,53 @@ internal static class ModuleText
         return tick >= 0 ? name[..tick] : name;
     }
 
-    /// <summary>The module's <c>extra_repr()</c>: from <see cref="IExtraRepr"/> when the module implements it,
-    /// else from the hyperparameters of the TorchSharp layers PyTorch describes, else empty.</summary>
-    public static string ExtraRepr(nn.Module module) => module switch
-    {
-        IExtraRepr custom => custom.ExtraRepr() ?? "",
-        Linear linear => $"in_features={linear.in_features}, out_features={linear.out_features}, bias={PythonFormat.Repr(linear.bias is not null)}",
-        Flatten flatten => $"start_dim={flatten.start_dim}, end_dim={flatten.end_dim}",
-        ReLU relu => relu.inplace ? "inplace=True" : "",
-        ReLU6 relu6 => relu6.inplace ? "inplace=True" : "",
-        LeakyReLU leaky => $"negative_slope={PythonFormat.Repr(leaky.negative_slope)}{(leaky.inplace ? ", inplace=True" : "")}",
-        Softmax softmax => $"dim={softmax.dim}",
-        LogSoftmax logSoftmax => $"dim={logSoftmax.dim}",
-        Softmin softmin => $"dim={softmin.dim}",
-        Dropout dropout => $"p={PythonFormat.Repr(dropout.p)}, inplace={PythonFormat.Repr(dropout.inplace)}",
-        // Sigmoid, Tanh, Identity, Sequential and anything unknown: no extra text (PyTorch prints Name()).
-        _ => "",
-    };
-
     /// <summary>PyTorch's <c>_addindent</c>: indents every line but the first.</summary>
-    private static string AddIndent(string text, int spaces) =>
+    public static string AddIndent(string text, int spaces) =>
         text.Contains('\n', StringComparison.Ordinal)
             ? text.Replace("\n", "\n" + new string(' ', spaces), StringComparison.Ordinal)
             : text;
+
+    private static string Repr(nn.Module module, string path)
+    {
+        var layer = Find(module, path);
+        string extra;
+        IReadOnlyList<string> childLines;
+        try
+        {
+            extra = module is IExtraRepr custom ? custom.ExtraRepr() ?? "" : layer.ExtraRepr(module);
+            string ChildRepr(string key, nn.Module child) => Repr(child, path.Length == 0 ? key : $"{path}.{key}");
+            childLines = layer.ChildLines?.Invoke(module, ChildRepr)
+                ?? module.named_children().Select(c => $"({c.name}): {AddIndent(ChildRepr(c.name, c.module), 2)}").ToList();
+        }
+        catch (NotSupportedException e) when (e is not UnprintableModuleException)
+        {
+            throw new UnprintableModuleException(module, path, e.Message, e);
+        }
+
+        var extraLines = extra.Length == 0 ? [] : extra.Split('\n');
+        var name = (layer.Name ?? TypeName(module)) + "(";
+        if (extraLines.Length == 1 && childLines.Count == 0)
+        {
+            return name + extraLines[0] + ")";
+        }
+        var lines = extraLines.Concat(childLines).ToList();
+        return lines.Count == 0 ? name + ")" : name + "\n  " + string.Join("\n  ", lines) + "\n)";
+    }
+
+    /// <summary>The module's entry; a module of the user's own type without one has no settings (its
+    /// <see cref="IExtraRepr"/> text, if any, and its children), but a TorchSharp type without one is refused
+    /// rather than printed as a possibly wrong <c>Name()</c>.</summary>
+    private static LayerText Find(nn.Module module, string path)
+    {
+        var type = module.GetType();
+        if (LayerTextTable.Default.Find(type) is { } text)
+        {
+            return text;
+        }
+        if (LayerTextTable.IsTorchSharpType(type))
+        {
+            throw new UnprintableModuleException(module, path, "this library does not know which settings PyTorch prints for it.", null);
+        }
+        return LayerText.NoSettings;
+    }
 }

@@ -4,8 +4,8 @@ using static TorchSharp.torch;
 namespace NeuralNet.Torch.Inspection;
 
 /// <summary>
-/// The document's "model parameters" section: the model's structure and, per parameter, its name, size and first
-/// two rows, printed exactly as PyTorch prints them.
+/// The document's "model parameters" section for any model: the model's structure and, per parameter, its name, size
+/// and first two rows, printed exactly as PyTorch prints them.
 /// </summary>
 /// <remarks>
 /// <para>The document runs <c>print("Model structure: ", model, "\n\n")</c> and then, for each
@@ -39,7 +39,8 @@ public sealed class ParameterReport
     /// <returns>The report. Every temporary tensor is disposed before it returns.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="firstValueCount"/> is negative.</exception>
-    /// <exception cref="NotSupportedException">A parameter has a dtype that cannot be printed (complex, quantized).</exception>
+    /// <exception cref="NotSupportedException">A parameter has a dtype that cannot be printed (complex, quantized): the
+    /// message names it; or a module's text cannot be known (see <see cref="PyTorchText.ToPyTorchString(nn.Module)"/>).</exception>
     public static ParameterReport Create(nn.Module model, int firstValueCount = 10) => Create(model, firstValueCount, deviceText: null);
 
     /// <summary>Like the public <see cref="Create(nn.Module, int)"/>, with the device shown in the values overridable
@@ -58,14 +59,15 @@ public sealed class ParameterReport
                 var detached = parameter.detach();
                 var shape = parameter.shape;
                 string valuesText;
-                if (shape.Length == 0)
+                try
                 {
-                    valuesText = TensorText.Format(detached, parameter.requires_grad ? "requires_grad=True" : null, deviceText);
+                    valuesText = shape.Length == 0
+                        ? TensorText.Format(detached, parameter.requires_grad ? "requires_grad=True" : null, deviceText)
+                        : TensorText.Format(detached.narrow(0, 0, Math.Min(2, shape[0])), parameter.requires_grad ? "grad_fn=<SliceBackward0>" : null, deviceText);
                 }
-                else
+                catch (NotSupportedException e)
                 {
-                    var firstRows = detached.narrow(0, 0, Math.Min(2, shape[0]));
-                    valuesText = TensorText.Format(firstRows, parameter.requires_grad ? "grad_fn=<SliceBackward0>" : null, deviceText);
+                    throw new NotSupportedException($"Cannot print parameter '{name}': {e.Message}", e);
                 }
                 var count = (int)Math.Min(firstValueCount, detached.numel());
                 double[] first;

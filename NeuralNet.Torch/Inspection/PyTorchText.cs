@@ -9,22 +9,39 @@ namespace NeuralNet.Torch.Inspection;
 /// </summary>
 public static class PyTorchText
 {
-    /// <summary>PyTorch's <c>repr(module)</c> (what <c>print(model)</c> shows).</summary>
-    /// <param name="module">The module.</param>
+    /// <summary>PyTorch's <c>repr(module)</c> (what <c>print(model)</c> shows), for any TorchSharp module.</summary>
+    /// <param name="module">The module; it is not changed (nothing is registered, run or moved).</param>
     /// <returns>The text, lines separated by <c>\n</c>, with nothing after the final <c>)</c>.</returns>
     /// <remarks>
     /// <para>A module with children prints <c>TypeName(</c>, then each child as <c>(key): repr(child)</c>, indented two
     /// spaces per level, then <c>)</c> on its own line; <c>Sequential</c> children are keyed <c>0</c>, <c>1</c>, ....
     /// A module without children prints <c>TypeName(extra)</c>, or <c>TypeName()</c> when it has no extra text.</para>
-    /// <para>The extra text is read from the TorchSharp module's hyperparameters, as PyTorch's <c>extra_repr</c>
-    /// prints them: <c>Linear(in_features=784, out_features=512, bias=True)</c>,
-    /// <c>Flatten(start_dim=1, end_dim=-1)</c>, <c>ReLU()</c> / <c>ReLU(inplace=True)</c>, <c>ReLU6</c>,
-    /// <c>LeakyReLU(negative_slope=0.01)</c>, <c>Softmax(dim=1)</c>, <c>LogSoftmax</c>, <c>Softmin</c>,
-    /// <c>Dropout(p=0.5, inplace=False)</c>; <c>Sigmoid()</c>, <c>Tanh()</c>, <c>Identity()</c> and
-    /// <c>Sequential</c> have none. Any other module prints its type name with no extra text (plus its children),
-    /// never guessed values; a module can supply its own text by implementing <see cref="IExtraRepr"/>.</para>
+    /// <para>The extra text is each layer's <c>extra_repr</c>, read from the TorchSharp module's settings, for every
+    /// layer type of TorchSharp 0.107's <c>torch.nn</c>: convolutions
+    /// (<c>Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))</c>), pooling, normalisation, dropout,
+    /// embeddings, recurrent layers (<c>LSTM(16, 32, num_layers=2, batch_first=True, bidirectional=True)</c>),
+    /// activations, reshaping/padding/distance layers, containers (ModuleList as PyTorch 2.x prints it, with runs of
+    /// equal children collapsed to <c>(0-2): 3 x ...</c>; ModuleDict, ParameterList, ParameterDict) and losses. Floats
+    /// print as Python prints them (<c>eps=1e-05</c>, <c>momentum=0.1</c>). Sizes that PyTorch prints as the user wrote
+    /// them (pooling's <c>kernel_size=2</c> or <c>(2, 3)</c>, Upsample, Fold) print as the int when all elements are
+    /// equal and as the tuple otherwise, since TorchSharp keeps only the array; convolutions always print tuples, as
+    /// PyTorch does.</para>
+    /// <para>Settings TorchSharp keeps only inside libtorch are never guessed. Those PyTorch prints only when set are
+    /// left out: Embedding's <c>padding_idx</c>, <c>max_norm</c>, <c>norm_type</c>, <c>scale_grad_by_freq</c>,
+    /// <c>sparse</c>; RNN/LSTM/GRU's <c>dropout</c>; RNNCell's <c>nonlinearity</c>. Those PyTorch always prints show as
+    /// <c>?</c>: EmbeddingBag's <c>mode=?</c>, GroupNorm's channel count without affine parameters
+    /// (<c>GroupNorm(3, ?, ...)</c>), a TorchScript module's <c>RecursiveScriptModule(original_name=?)</c>.
+    /// TorchSharp's transformer blocks (MultiheadAttention, TransformerEncoderLayer, TransformerEncoder,
+    /// TransformerDecoderLayer, TransformerDecoder, Transformer) are single libtorch modules without child modules, so
+    /// they print their name only, <c>TransformerEncoderLayer()</c>, where PyTorch prints their children.</para>
+    /// <para>A module of your own type prints its class name, its <see cref="IExtraRepr"/> text if it implements it,
+    /// and its children.</para>
     /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="module"/> is null.</exception>
+    /// <exception cref="NotSupportedException">A module's text cannot be known: a TorchSharp type this library has no
+    /// entry for, a setting that cannot be read (TorchSharp 0.107's AdaptiveMaxPool3d drops its output_size), or a
+    /// ParameterList/ParameterDict parameter of a complex or quantized dtype. The message names the module's path
+    /// (<c>'features.1'</c>) and type.</exception>
     public static string ToPyTorchString(this nn.Module module)
     {
         ArgumentNullException.ThrowIfNull(module);

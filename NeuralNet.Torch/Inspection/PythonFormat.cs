@@ -128,6 +128,24 @@ internal static class PythonFormat
         _ => "(" + string.Join(", ", values.Select(Repr)) + ")",
     };
 
+    /// <summary>How PyTorch prints a size setting that the user may have written as an int or a tuple
+    /// (<c>kernel_size=2</c> or <c>(2, 3)</c>) when TorchSharp keeps only the array: the int when every element is
+    /// equal (the form nearly every PyTorch model uses), the tuple otherwise.</summary>
+    public static string IntOrTuple(IReadOnlyList<long> values) =>
+        values.Count > 0 && values.All(v => v == values[0]) ? Repr(values[0]) : Tuple(values);
+
+    /// <summary>Python's <c>repr</c> of a tuple of floats: <c>(2.0,)</c>, <c>(2.0, 3.0)</c>.</summary>
+    public static string FloatTuple(IReadOnlyList<double> values) => values.Count switch
+    {
+        0 => "()",
+        1 => $"({Repr(values[0])},)",
+        _ => "(" + string.Join(", ", values.Select(Repr)) + ")",
+    };
+
+    /// <summary>The float form of <see cref="IntOrTuple"/>: one float when every element is equal, else the tuple.</summary>
+    public static string FloatOrTuple(IReadOnlyList<double> values) =>
+        values.Count > 0 && values.All(v => v.Equals(values[0])) ? Repr(values[0]) : FloatTuple(values);
+
     private static string NonFinite(double value) =>
         double.IsNaN(value) ? "nan" : value > 0 ? "inf" : "-inf";
 

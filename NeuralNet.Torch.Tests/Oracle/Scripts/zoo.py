@@ -110,6 +110,37 @@ class TextClassifier(nn.Module):
         return self.fc(h[-1])
 
 
+class UpConvNet(nn.Module):
+    """Strided, grouped and transposed convolutions: [N, 1, 28, 28] -> 14x14 -> 28x28 -> 6x6 -> Linear(144, 10)."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 8, 3, stride=2, padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(8, 4, 2, stride=2), nn.ReLU(),
+            nn.Conv2d(4, 4, 5, stride=4, groups=2, bias=False), nn.ReLU())
+        self.flatten = nn.Flatten()
+        self.fc = nn.Linear(4 * 6 * 6, 10)
+
+    def forward(self, x):
+        return self.fc(self.flatten(self.features(x)))
+
+
+class SequenceClassifier(nn.Module):
+    """Token ids [N, T] -> Embedding(100, 8) -> GRU or LSTM(8, 16, 2 layers, batch_first, bidirectional) -> the output
+    at the last step -> Linear(32, 4)."""
+
+    def __init__(self, cell="gru"):
+        super().__init__()
+        self.embedding = nn.Embedding(100, 8)
+        self.rnn = (nn.LSTM if cell == "lstm" else nn.GRU)(8, 16, num_layers=2, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(32, 4)
+
+    def forward(self, x):
+        out, _ = self.rnn(self.embedding(x))
+        return self.fc(out[:, -1])
+
+
 def images(generator, n):
     return torch.rand(n, 1, 28, 28, generator=generator)
 
@@ -126,13 +157,22 @@ ZOO = {
     "batchnorm_cnn": (BatchNormCnn, images),
     "residual": (ResidualNet, images),
     "text": (TextClassifier, tokens),
+    "upconv": (UpConvNet, images),
+    "bigru": (lambda: SequenceClassifier("gru"), tokens),
+}
+
+# Models for the concerns whose checks need no forward parity (summary, state_dict order). Not in ZOO: TorchSharp
+# 0.107's LSTM under no_grad (libtorch 2.10's CPU inference path) does not give PyTorch's output on this project's
+# machines, while with grad enabled it does; a zoo model must match torch's forward.
+EXTRA = {
+    "bilstm": (lambda: SequenceClassifier("lstm"), tokens),
 }
 
 
 def build(name, seed=0):
     """The model `name`, its weights from torch.manual_seed(seed); BatchNorm running statistics moved away from their
     initial values by a few training-mode passes, so loading them is tested; returned in eval mode."""
-    make, inputs = ZOO[name]
+    make, inputs = ZOO[name] if name in ZOO else EXTRA[name]
     torch.manual_seed(seed)
     model = make()
     if any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()):
