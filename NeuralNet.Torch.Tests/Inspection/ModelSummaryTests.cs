@@ -172,14 +172,38 @@ public sealed class ModelSummaryTests
     [Test]
     public void Create_LayerWithParametersItCannotCount_ReportsMultiplyAccumulatesAsUnknown()
     {
-        using var model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.LayerNorm([2, 26, 26]), nn.Flatten(), nn.Linear(2 * 26 * 26, 10));
+        using var model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.PReLU(2), nn.Flatten(), nn.Linear(2 * 26 * 26, 10));
 
         var summary = ModelSummary.Create(model, 1, 1, 28, 28);
 
         summary.MultiplyAccumulatesPerSample.Should().BeNull();
-        summary.UncountedLayers.Should().Equal("1 (LayerNorm)");
+        summary.UncountedLayers.Should().Equal("1 (PReLU)");
         summary.Layers.Select(l => string.Join("x", l.OutputShape!)).Should().Equal("1x10", "1x2x26x26", "1x2x26x26", "1x1352", "1x10");
-        summary.ToString().Should().Contain("Mult-adds per sample: unknown (not counted: 1 (LayerNorm))\n");
+        summary.ToString().Should().Contain("Mult-adds per sample: unknown (not counted: 1 (PReLU))\n");
+    }
+
+    [Test]
+    public void Create_NormalisationLayers_CountZeroAndKeepTheTotalKnown()
+    {
+        using var model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.LayerNorm([2, 26, 26]), nn.GroupNorm(1, 2), nn.Flatten(), nn.Linear(2 * 26 * 26, 10));
+
+        var summary = ModelSummary.Create(model, 1, 1, 28, 28);
+
+        // Conv2d: 2 x 26 x 26 outputs x 1 input channel x 9 taps; Linear: 1352 inputs x 10 outputs; the norms 0.
+        summary.UncountedLayers.Should().BeEmpty();
+        summary.MultiplyAccumulatesPerSample.Should().Be(2 * 26 * 26 * 9 + 1352 * 10);
+    }
+
+    [Test]
+    public void Create_StridedTransposedConvolution_CountsTheProductsOfEveryInputElement()
+    {
+        using var model = nn.Sequential(nn.ConvTranspose2d(2, 3, 3, stride: 2), nn.Flatten());
+
+        var summary = ModelSummary.Create(model, 1, 2, 5, 5);
+
+        // Each of the 2 x 5 x 5 inputs meets 3 output channels x 9 taps; the 11 x 11 output's inserted zeros are not products.
+        summary.Layers[1].OutputShape.Should().Equal(1, 3, 11, 11);
+        summary.MultiplyAccumulatesPerSample.Should().Be(2 * 5 * 5 * 3 * 9);
     }
 
     [TestCase(new long[0], TestName = "Create_EmptyShape_ThrowsArgumentException")]

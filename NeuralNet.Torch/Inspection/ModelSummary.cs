@@ -65,14 +65,14 @@ public sealed class ModelSummary
 
     /// <summary>Multiply-accumulates of one sample's forward pass (the batch's count divided by the batch size),
     /// summed over every call of every layer that has a rule (Linear, Bilinear, Conv*/ConvTranspose*, RNN/LSTM/GRU
-    /// and their cells, Embedding; see the remarks of <see cref="Create(nn.Module{Tensor, Tensor}, Tensor)"/>);
+    /// and their cells, Embedding, normalisation; see the remarks of <see cref="Create(nn.Module{Tensor, Tensor}, Tensor)"/>);
     /// modules without parameters of their own count 0. Null when a module with its own parameters has no rule, or
     /// a layer with a rule did not run through its hooks (see <see cref="UncountedLayers"/>).</summary>
     public long? MultiplyAccumulatesPerSample { get; }
 
     /// <summary>The modules that make <see cref="MultiplyAccumulatesPerSample"/> unknown, as <c>name (Type)</c>:
-    /// modules with parameters of their own and no rule (BatchNorm2d, LayerNorm, PReLU, TorchSharp's transformer
-    /// blocks, a user's own parameters), and layers with a rule that the hooks did not see run.</summary>
+    /// modules with parameters of their own and no rule (PReLU, TorchSharp's transformer blocks, a user's own
+    /// parameters), and layers with a rule that the hooks did not see run.</summary>
     public IReadOnlyList<string> UncountedLayers { get; }
 
     /// <summary>Summarises a model by running it once on random input of the given shape.</summary>
@@ -117,12 +117,14 @@ public sealed class ModelSummary
     /// Recurrent layers show the shape of their output sequence (the first item of their result).</para>
     /// <para>Multiply-accumulates per call, divided by the batch size at the end: <c>Linear</c> counts
     /// <c>in_features</c> per output element; <c>Bilinear</c> <c>in1_features x in2_features</c> per output element;
-    /// Conv1d/2d/3d and ConvTranspose1d/2d/3d <c>in_channels / groups x kernel elements</c> per output element (for
-    /// a strided transposed convolution this includes the inserted zeros, as torchinfo counts); RNN, LSTM, GRU and
+    /// Conv1d/2d/3d <c>in_channels / groups x kernel elements</c> per output element; ConvTranspose1d/2d/3d
+    /// <c>out_channels / groups x kernel elements</c> per INPUT element (the products it really computes: counted per
+    /// output element, a strided transposed convolution would include the zeros it inserts); RNN, LSTM, GRU and
     /// their cells, per time step of each sample, <c>gates x hidden x (layer input + hidden)</c> for every layer
     /// and direction (gates 1, 4, 3; the layer input is <c>input_size</c> for the first layer and
-    /// <c>directions x hidden</c> after it); Embedding and EmbeddingBag 0. Biases, activations, pooling and
-    /// normalisation are not counted.</para>
+    /// <c>directions x hidden</c> after it); Embedding, EmbeddingBag and the normalisation layers (BatchNorm*,
+    /// InstanceNorm*, LayerNorm, GroupNorm: an element-wise scale and shift) 0. Biases, activations and pooling are
+    /// not counted.</para>
     /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="sampleInput"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="sampleInput"/> is 0-dim or has an empty batch; or it

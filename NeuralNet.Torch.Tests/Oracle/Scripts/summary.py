@@ -1,9 +1,10 @@
 """ModelSummary's numbers for every zoo model, computed by torch forward hooks with the rule ModelSummary documents:
 per layer its output shape in one eval-mode pass (the first output of a recurrent layer), its parameter count, and
 multiply-accumulates per call: Linear in_features per output element, Bilinear in1 x in2 per output element,
-Conv*/ConvTranspose* in_channels / groups x kernel elements per output element, RNN/LSTM/GRU (and cells) per step
+Conv* in_channels / groups x kernel elements per output element, ConvTranspose* out_channels / groups x kernel
+elements per INPUT element (each input element is scattered over a kernel-sized window), RNN/LSTM/GRU (and cells) per step
 gates x hidden x (layer input + hidden) for every layer and direction with steps = input elements / input_size,
-Embedding 0. A module with parameters of its own and no rule makes the total unknown (null) and is listed."""
+Embedding and the normalisation layers (BatchNorm*, InstanceNorm*, LayerNorm, GroupNorm) 0. A module with parameters of its own and no rule makes the total unknown (null) and is listed."""
 import math
 
 import torch
@@ -28,6 +29,8 @@ def macs(m, x, y):
         return m.in_features * y.numel()
     if isinstance(m, nn.Bilinear):
         return m.in1_features * m.in2_features * y.numel()
+    if isinstance(m, nn.modules.conv._ConvTransposeNd):
+        return x.numel() * (m.out_channels // m.groups) * math.prod(m.kernel_size)
     if isinstance(m, nn.modules.conv._ConvNd):
         return y.numel() * (m.in_channels // m.groups) * math.prod(m.kernel_size)
     if isinstance(m, (nn.RNNBase, nn.RNNCellBase)):
@@ -35,7 +38,8 @@ def macs(m, x, y):
     return 0
 
 
-HAS_RULE = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd, nn.RNNBase, nn.RNNCellBase, nn.Embedding, nn.EmbeddingBag)
+ZERO_RULE = (nn.Embedding, nn.EmbeddingBag, nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
+HAS_RULE = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd, nn.RNNBase, nn.RNNCellBase) + ZERO_RULE
 
 for name, (_, make_input) in {**zoo.ZOO, **zoo.EXTRA}.items():
     model = zoo.build(name, seed=5)
@@ -57,7 +61,7 @@ for name, (_, make_input) in {**zoo.ZOO, **zoo.EXTRA}.items():
     layers, uncounted = [], []
     for module_name, m in model.named_modules():
         own = list(m.parameters(recurse=False))
-        counted = (isinstance(m, (nn.Embedding, nn.EmbeddingBag)) or m in seen) if isinstance(m, HAS_RULE) else not own
+        counted = (isinstance(m, ZERO_RULE) or m in seen) if isinstance(m, HAS_RULE) else not own
         if not counted:
             uncounted.append(f"{module_name or type(m).__name__} ({type(m).__name__})")
         layers.append({"name": module_name, "type": type(m).__name__, "output": outputs.get(m),
