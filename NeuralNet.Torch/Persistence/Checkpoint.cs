@@ -50,19 +50,7 @@ public static class Checkpoint
         ArgumentNullException.ThrowIfNull(path);
         TorchRuntime.EnsureInitialized();
         var (fullPath, _, entries) = CheckpointFile.Read(path);
-        try
-        {
-            return StateDictTransfer.Apply(module, entries, options ?? CheckpointLoadOptions.Default, fullPath);
-        }
-        finally
-        {
-            // The weights changed in place: the packed inference path must not keep serving its snapshot.
-            (module as NeuralNetwork)?.InvalidatePackedWeights();
-            foreach (var (_, inner) in module.named_modules())
-            {
-                (inner as NeuralNetwork)?.InvalidatePackedWeights();
-            }
-        }
+        return StateDictTransfer.Apply(module, entries, options ?? CheckpointLoadOptions.Default, fullPath);
     }
 
     /// <summary>Saves the state_dict of <paramref name="module"/>, atomically.</summary>
