@@ -11,9 +11,9 @@ namespace NeuralNet.Torch.Benchmarks;
 /// single TorchSharp calls a prediction makes.</summary>
 internal static class OverheadProbe
 {
-    private delegate ClassPrediction[] FromLogitsFn(Span<float> logits, int count);
-    private delegate void SoftmaxFn(Span<float> logits, int count);
-    private delegate ClassPrediction[] FromProbabilitiesFn(ReadOnlySpan<float> p, int count);
+    private delegate ClassPrediction[] FromLogitsFn(Span<float> logits, int count, int classes, IReadOnlyList<string>? names);
+    private delegate void SoftmaxFn(Span<float> logits, int count, int classes);
+    private delegate ClassPrediction[] FromProbabilitiesFn(ReadOnlySpan<float> p, int count, int classes, IReadOnlyList<string>? names);
 
     public static int Run(string[] args)
     {
@@ -28,6 +28,7 @@ internal static class OverheadProbe
             var results = typeof(PackedInference).Assembly.GetType("NeuralNet.Torch.Prediction.PredictionResults")!;
             var fromLogits = results.GetMethod("FromLogits")!.CreateDelegate<FromLogitsFn>();
             var softmax = results.GetMethod("SoftmaxRows")!.CreateDelegate<SoftmaxFn>();
+            var classes10 = 10;
             var fromProbabilities = results.GetMethod("FromProbabilities")!.CreateDelegate<FromProbabilitiesFn>();
             var ops = new (string, Action)[]
             {
@@ -46,9 +47,9 @@ internal static class OverheadProbe
                 ("data<float>().ToArray()", () => lg.data<float>().ToArray()),
                 ("softmax [4096, 10]", () => nn.functional.softmax(lg4096, 1).Dispose()),
                 ("x [4096, 784] to bf16", () => x4096.to_type(ScalarType.BFloat16).Dispose()),
-                ("FromLogits 4096 (softmax + results)", () => fromLogits(p4096, 4096)),
-                ("SoftmaxRows 4096", () => softmax(p4096, 4096)),
-                ("FromProbabilities 4096", () => fromProbabilities(p4096, 4096)),
+                ("FromLogits 4096 (softmax + results)", () => fromLogits(p4096, 4096, classes10, null)),
+                ("SoftmaxRows 4096", () => softmax(p4096, 4096, classes10)),
+                ("FromProbabilities 4096", () => fromProbabilities(p4096, 4096, classes10, null)),
                 ("4096 ClassPredictions", () => p4096.Chunk(10).Select(r => new ClassPrediction(0, r.ToArray())).ToArray()),
                 ("Choose LibTorchOnly", () => PackedInference.ChoosePath(w.Model, 1, InferenceOptions.LibTorchOnly)),
             };
@@ -74,9 +75,10 @@ internal static class OverheadProbe
             var cl = new int[1];
             var cases1 = new (string, Action)[]
             {
-                ("PackedInference.Predict spans", () => PackedInference.Predict(w.Model, px, pr, cl)),
-                ("Predict(Tensor) frozen", () => w.Model.Predict(x1)),
-                ("PackedInference.Forward spans", () => PackedInference.Forward(w.Model, px, pr)),
+                ("frozen.Predict spans", () => w.Frozen.Predict(px, pr, cl)),
+                ("frozen.Predict(Tensor)", () => w.Frozen.Predict(x1)),
+                ("model.Predict(Tensor) live", () => w.Model.Predict(x1)),
+                ("frozen.Forward spans", () => w.Frozen.Forward(px, pr)),
             };
             for (var round = 0; round < 4; round++)
             {
