@@ -121,6 +121,8 @@ public sealed class MlpChainTests
             "'1' (TorchSharp.Modules.Sigmoid) is not Flatten, Linear, ReLU, a Sequential or an IOnnxSequential module");
         yield return Case("an undeclared module", () => nn.Sequential(new UndeclaredBlock(4), nn.Linear(4, 2)),
             "'0' (NeuralNet.Torch.Tests.Onnx.UndeclaredBlock) is not Flatten, Linear, ReLU, a Sequential or an IOnnxSequential module");
+        yield return Case("a misdeclared module", () => nn.Sequential(new MisdeclaredBlock(4), nn.Linear(4, 2)),
+            "'0' (NeuralNet.Torch.Tests.TestSupport.MisdeclaredBlock) declares IOnnxSequential with the children [fc, fc], but it has [fc, act]");
         yield return Case("no layer", () => nn.Sequential(nn.Flatten()), "the model has no Linear layer");
         yield return Case("a CNN", () => new LeNet(),
             "'features.0' (TorchSharp.Modules.Conv2d) is not Flatten, Linear, ReLU, a Sequential or an IOnnxSequential module");

@@ -12,7 +12,8 @@ namespace NeuralNet.Torch.Inference;
 /// </summary>
 /// <remarks>Read at the moment of the call: the chain holds the live <see cref="Linear"/> modules, not their values.
 /// An <see cref="IOnnxSequential"/> declaration is taken as the promise it is (its forward applies the named children
-/// in order); <see cref="PackedInference.Freeze"/> also checks it against the model's own forward.</remarks>
+/// in order, each once, and nothing else), after the same check of its names as the exporter's;
+/// <see cref="PackedInference.Freeze"/> also checks it against the model's own forward.</remarks>
 internal sealed class MlpChain
 {
     private MlpChain(Linear[] layers, bool flattensInput, bool finalRelu)
@@ -33,11 +34,12 @@ internal sealed class MlpChain
     public bool FinalRelu { get; }
 
     /// <summary>Finds the chain in <paramref name="model"/>, or says why it is not one.</summary>
+    /// <remarks>Called at every prediction, so the walk allocates little and builds a module's path only for a reason.</remarks>
     public static bool TryFind(nn.Module model, out MlpChain chain, out string reason)
     {
         chain = null!;
-        var leaves = new List<(string Path, nn.Module Module)>();
-        if (!Collect(model, "", leaves, out reason))
+        var leaves = new List<(ModulePath Path, nn.Module Module)>();
+        if (!Collect(model, ModulePath.Root, leaves, out reason))
         {
             return false;
         }
@@ -86,7 +88,7 @@ internal sealed class MlpChain
     }
 
     // The modules forward applies, in order; false (with the reason) at the first module it cannot vouch for.
-    private static bool Collect(nn.Module module, string path, List<(string, nn.Module)> leaves, out string reason)
+    private static bool Collect(nn.Module module, ModulePath path, List<(ModulePath, nn.Module)> leaves, out string reason)
     {
         reason = "";
         if (module is Flatten or Linear or ReLU)
@@ -94,31 +96,42 @@ internal sealed class MlpChain
             leaves.Add((path, module));
             return true;
         }
-        List<(string Name, nn.Module Module)> children;
         if (module.GetType() == typeof(Sequential))
         {
-            children = module.named_children().ToList();
-        }
-        else if (module is IOnnxSequential declared)
-        {
-            try
+            var sequential = (Sequential)module;
+            for (var i = 0; i < sequential.Count; i++)
             {
-                children = OnnxGraphBuilder.DeclaredChildren(module, declared, path);
+                if (!Collect((nn.Module)sequential[i], new ModulePath(path, sequential, i), leaves, out reason))
+                {
+                    return false;
+                }
             }
-            catch (NotSupportedException e)
-            {
-                reason = $"{Describe((path, module))} declares IOnnxSequential, but the declaration is refused ({e.Message})";
-                return false;
-            }
+            return true;
         }
-        else
+        if (module is not IOnnxSequential declared)
         {
             reason = $"{Describe((path, module))} is not Flatten, Linear, ReLU, a Sequential or an IOnnxSequential module";
             return false;
         }
-        foreach (var (name, child) in children)
+        // The declared children, each named once and every child named (as the exporter requires); own tensors are
+        // not looked for here (Freeze checks the whole chain against forward instead): this runs at every call.
+        var names = declared.SequentialChildren ?? [];
+        var children = module.named_children().ToList();
+        if (names.Count != children.Count)
         {
-            if (!Collect(child, path.Length == 0 ? name : path + "." + name, leaves, out reason))
+            reason = $"{Describe((path, module))} declares IOnnxSequential with {names.Count} children, but it has {children.Count}";
+            return false;
+        }
+        for (var i = 0; i < names.Count; i++)
+        {
+            var found = children.FindIndex(c => string.Equals(c.name, names[i], StringComparison.Ordinal));
+            if (found < 0 || IndexOf(names, names[i]) != i)
+            {
+                reason = $"{Describe((path, module))} declares IOnnxSequential with the children [{string.Join(", ", names)}], " +
+                    $"but it has [{string.Join(", ", children.Select(c => c.name))}]";
+                return false;
+            }
+            if (!Collect(children[found].module, new ModulePath(path, names[i]), leaves, out reason))
             {
                 return false;
             }
@@ -126,5 +139,52 @@ internal sealed class MlpChain
         return true;
     }
 
-    private static string Describe((string Path, nn.Module Module) leaf) => OnnxGraphBuilder.Describe(leaf.Path, leaf.Module);
+    private static int IndexOf(IReadOnlyList<string> names, string name)
+    {
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (string.Equals(names[i], name, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static string Describe((ModulePath Path, nn.Module Module) leaf) => OnnxGraphBuilder.Describe(leaf.Path.ToString(), leaf.Module);
+
+    // A module's dotted path (its named_modules() name), made into text only when a message needs it.
+    private sealed class ModulePath
+    {
+        public static readonly ModulePath Root = new(null, "");
+
+        private readonly ModulePath? _parent;
+        private readonly string? _name;
+        private readonly Sequential? _sequential;
+        private readonly int _index;
+
+        public ModulePath(ModulePath? parent, string name)
+        {
+            _parent = parent;
+            _name = name;
+        }
+
+        public ModulePath(ModulePath parent, Sequential sequential, int index)
+        {
+            _parent = parent;
+            _sequential = sequential;
+            _index = index;
+        }
+
+        public override string ToString()
+        {
+            if (_parent is null)
+            {
+                return "";
+            }
+            var name = _name ?? _sequential!.named_children().ElementAt(_index).name;
+            var parent = _parent.ToString();
+            return parent.Length == 0 ? name : parent + "." + name;
+        }
+    }
 }

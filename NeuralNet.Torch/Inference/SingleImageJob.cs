@@ -128,7 +128,8 @@ internal sealed unsafe class SingleImageJob : PhasedJob
             }
             else
             {
-                SecondLayerBlock128(w1 + (long)start * PartUnits, h1, partial + start);
+                // A block of 128 outputs has the first layer's layout: [128 units][128 outputs].
+                Columns(w1 + (long)start * PartUnits, h1, 0, PartUnits, null, partial + start);
             }
         }
     }
@@ -260,39 +261,6 @@ internal sealed unsafe class SingleImageJob : PhasedJob
         c5.Store(y + 208);
         c6.Store(y + 224);
         c7.Store(y + 240);
-    }
-
-    // y[0..128) = sum over j of h1[j] * w[j, 0..128), w laid out [128][128]: the last block when the second layer's
-    // padded width is an odd multiple of 128.
-    [SkipLocalsInit]
-    private static void SecondLayerBlock128(float* w, float* h1, float* y)
-    {
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-        for (var j = 0; j < PartUnits; j++, w += 128)
-        {
-            var hj = h1[j];
-            if (hj == 0f)
-            {
-                continue;
-            }
-            var v = Vector512.Create(hj);
-            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(w), v, a0);
-            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(w + 16), v, a1);
-            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(w + 32), v, a2);
-            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(w + 48), v, a3);
-            a4 = Vector512.FusedMultiplyAdd(Vector512.Load(w + 64), v, a4);
-            a5 = Vector512.FusedMultiplyAdd(Vector512.Load(w + 80), v, a5);
-            a6 = Vector512.FusedMultiplyAdd(Vector512.Load(w + 96), v, a6);
-            a7 = Vector512.FusedMultiplyAdd(Vector512.Load(w + 112), v, a7);
-        }
-        a0.Store(y);
-        a1.Store(y + 16);
-        a2.Store(y + 32);
-        a3.Store(y + 48);
-        a4.Store(y + 64);
-        a5.Store(y + 80);
-        a6.Store(y + 96);
-        a7.Store(y + 112);
     }
 
     private static float* Pin(float[] array) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));

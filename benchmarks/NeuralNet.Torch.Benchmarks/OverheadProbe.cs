@@ -51,11 +51,16 @@ internal static class OverheadProbe
                 ("SoftmaxRows 4096", () => softmax(p4096, 4096, classes10)),
                 ("FromProbabilities 4096", () => fromProbabilities(p4096, 4096, classes10, null)),
                 ("4096 ClassPredictions", () => p4096.Chunk(10).Select(r => new ClassPrediction(0, r.ToArray())).ToArray()),
-                ("Choose LibTorchOnly", () => PackedInference.ChoosePath(w.Model, 1, InferenceOptions.LibTorchOnly)),
+                ("Choose LibTorchOnly (finds the chain)", () => PackedInference.ChoosePath(w.Model, 1, InferenceOptions.LibTorchOnly)),
+                ("IsSupported (chain + live pointers)", () => PackedInference.IsSupported(w.Model, out _)),
+                ("IsSupported, plain Sequential", () => PackedInference.IsSupported(w.Raw, out _)),
             };
             foreach (var (name, op) in ops)
             {
-                for (var i = 0; i < 20; i++) op();
+                // Warm up long enough for tiered compilation to reach optimised code (about 30 calls, then a
+                // background compile): up to 2,000 calls or 200 ms.
+                var warm = Stopwatch.StartNew();
+                for (var i = 0; i < 2000 && warm.ElapsedMilliseconds < 200; i++) op();
                 var best = double.MaxValue;
                 for (var r = 0; r < 5; r++)
                 {
