@@ -72,6 +72,10 @@ internal static class OverheadProbe
             }
             return 0;
         }
+        if (args.Contains("--cnn"))
+        {
+            return CnnProbe();
+        }
         if (args.Contains("--packed"))
         {
             using var x1 = torch.rand(1, 784);
@@ -136,6 +140,50 @@ internal static class OverheadProbe
                 var m = results[i].Order().ElementAt(3);
                 Console.WriteLine($"batch {batch}: {c.Item1,-32} {m,10:F1} us  ({m / results[0].Order().ElementAt(3):F3})");
             }
+        }
+        return 0;
+    }
+
+    // The generic Predict on a LeNet-style CNN at batch 64 against the raw forward + softmax + argmax, 15 alternating
+    // rounds, each round's ratio printed (the targets run prints only the median).
+    private static int CnnProbe()
+    {
+        torch.manual_seed(44);
+        using var cnn = nn.Sequential(
+            nn.Conv2d(1, 6, 5, padding: 2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10));
+        cnn.eval();
+        using var images = torch.rand(64, 1, 28, 28);
+        var probabilities = new float[640];
+        var classes = new int[64];
+        void Raw()
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var p = nn.functional.softmax(cnn.forward(images), 1);
+            var c = p.argmax(1);
+            p.data<float>().CopyTo(probabilities);
+            var cs = c.data<long>();
+            for (var i = 0; i < classes.Length; i++)
+            {
+                classes[i] = (int)cs[i];
+            }
+        }
+        void Library() => cnn.Predict(images);
+        for (var round = 0; round < 15; round++)
+        {
+            double library, raw;
+            if (round % 2 == 0)
+            {
+                library = TargetsRun.Median(Library, 100);
+                raw = TargetsRun.Median(Raw, 100);
+            }
+            else
+            {
+                raw = TargetsRun.Median(Raw, 100);
+                library = TargetsRun.Median(Library, 100);
+            }
+            Console.WriteLine($"round {round}: library {library:F0} us, raw {raw:F0} us, ratio {library / raw:F3}");
         }
         return 0;
     }
