@@ -15,8 +15,9 @@ public static class Devices
     /// or <c>auto</c>.</summary>
     public const string EnvironmentVariable = "NEURALNET_DEVICE";
 
-    /// <summary>True when libtorch can use a CUDA device in this process (a CUDA backend package is referenced and a
-    /// GPU with a working driver is present).</summary>
+    /// <summary>True when libtorch can use a CUDA device in this process (a CUDA backend package is referenced, or
+    /// <see cref="TorchRuntime.LibTorchDirectoryVariable"/> names a CUDA build of libtorch, and a GPU with a working
+    /// driver is present).</summary>
     public static bool IsCudaAvailable => TorchRuntime.IsCudaAvailable;
 
     /// <summary>Resolves the device to use.</summary>
@@ -61,8 +62,7 @@ public static class Devices
             {
                 throw new InvalidOperationException(
                     $"Device '{requested}' was requested ({source}), but CUDA is not available in this process: " +
-                    "reference TorchSharp-cuda-linux or TorchSharp-cuda-windows (build with -p:TorchBackend=cuda-linux " +
-                    "or cuda-windows) on a machine with an NVIDIA GPU and driver, or ask for 'cpu'.");
+                    $"{TorchRuntime.CudaUnavailableReason}; or ask for 'cpu'.");
             }
             var count = cuda.device_count();
             if (index >= count)

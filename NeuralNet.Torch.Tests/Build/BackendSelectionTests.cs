@@ -33,6 +33,23 @@ public sealed class BackendSelectionTests
     }
 
     [Test]
+    public void TorchBackend_External_ReferencesNoBackendPackageAndKeepsTheLibStdCxxStep()
+    {
+        var (exitCode, stdout, stderr) = ProcessRunner.Run("dotnet",
+            ["msbuild", QuickStartProject, "-getItem:PackageReference", "-getProperty:NeuralNetTorchLibStdCxxFix", "-p:TorchBackend=external"],
+            TestPaths.RepositoryRoot, TimeSpan.FromMinutes(2));
+
+        exitCode.Should().Be(0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        var items = json.RootElement.GetProperty("Items");
+        var references = items.TryGetProperty("PackageReference", out var list)
+            ? list.EnumerateArray().Select(i => i.GetProperty("Identity").GetString()).ToArray()
+            : [];
+        references.Should().NotContain(r => r!.StartsWith("TorchSharp", StringComparison.Ordinal));
+        json.RootElement.GetProperty("Properties").GetProperty("NeuralNetTorchLibStdCxxFix").GetString().Should().Be("true");
+    }
+
+    [Test]
     public void TorchBackend_UnknownValue_StopsTheBuildNamingTheValidValues()
     {
         var (exitCode, stdout, _) = ProcessRunner.Run("dotnet",
@@ -40,6 +57,6 @@ public sealed class BackendSelectionTests
             TestPaths.RepositoryRoot, TimeSpan.FromMinutes(2));
 
         exitCode.Should().NotBe(0);
-        stdout.Should().Contain("error : TorchBackend 'rocm' is not known: expected cpu, cuda-linux or cuda-windows.");
+        stdout.Should().Contain("error : TorchBackend 'rocm' is not known: expected cpu, cuda-linux, cuda-windows or external.");
     }
 }

@@ -8,7 +8,7 @@ namespace NeuralNet.Torch.Tests.Examples;
 /// <summary>Runs the built 05-Checkpoints example (the CLI) and checks what it prints.</summary>
 public sealed class CheckpointsExampleTests
 {
-    private static readonly string[] TensorLines =
+    internal static readonly string[] TensorLines =
     [
         "  linear_relu_stack.0.weight  float32   [512, 784]",
         "  linear_relu_stack.0.bias    float32   [512]",
@@ -191,8 +191,135 @@ public sealed class CheckpointsExampleTests
         var (exitCode, _, stderr) = Run();
 
         exitCode.Should().Be(2);
-        stderr.Should().StartWith("error: no checkpoint file given (usage: Checkpoints FILE [--variant documented|quickstart] [--convert ");
+        stderr.Should().StartWith(
+            "error: no checkpoint file given (usage: Checkpoints FILE [--variant documented|quickstart] [--entry NAME] " +
+            "[--strip-prefix P] [--convert-dtype] [--convert ");
     }
+
+    [Test]
+    public void Checkpoints_DataParallelKeysWithoutStripPrefix_PrintsOneErrorLineNamingTheFlag()
+    {
+        var path = WriteEntries("parallel.pth", Snapshot().Select(e => e with { Name = "module." + e.Name }).ToList());
+
+        var (exitCode, stdout, stderr) = Run(path);
+
+        exitCode.Should().Be(1);
+        Lines(stdout)[1].Should().Be("  module.linear_relu_stack.0.weight  float32   [512, 784]", "the file's own keys are listed before the load");
+        Lines(stderr).Should().ContainSingle().Which.Should().Be(
+            $"error: Cannot load checkpoint '{path}' into NeuralNetwork: missing keys: {string.Join(", ", TensorLines.Select(Name))}; " +
+            $"unexpected keys: {string.Join(", ", TensorLines.Select(l => "module." + Name(l)))} (every key of the file starts with " +
+            "'module.': --strip-prefix \"module.\" removes it). Nothing was changed.");
+    }
+
+    [Test]
+    public void Checkpoints_StripPrefix_ListsTheStrippedKeysAndLoadsThem()
+    {
+        var path = WriteEntries("parallel.pth", Snapshot().Select(e => e with { Name = "module." + e.Name }).ToList());
+
+        var (exitCode, stdout, stderr) = Run(path, "--strip-prefix", "module.");
+
+        exitCode.Should().Be(0, stderr);
+        Lines(stdout).Should().Equal([$"{path}: PyTorch checkpoint, 6 tensors", .. TensorLines, "<All keys matched successfully>"]);
+    }
+
+    [Test]
+    public void Checkpoints_Float16FileWithoutAndWithConvertDtype_FailsNamingTheFlagThenLoads()
+    {
+        var path = WriteEntries("half.pth", Snapshot().Select(e => e with { DType = ScalarType.Float16, Data = Half(e) }).ToList());
+
+        var (failCode, _, failErr) = Run(path);
+        var (exitCode, stdout, stderr) = Run(path, "--convert-dtype");
+
+        failCode.Should().Be(1);
+        Lines(failErr).Should().ContainSingle().Which.Should().StartWith($"error: Cannot load checkpoint '{path}' into NeuralNetwork: linear_relu_stack.0.weight: expected float32, found float16; ")
+            .And.EndWith("(--convert-dtype converts floating-point types). Nothing was changed.");
+        exitCode.Should().Be(0, stderr);
+        Lines(stdout).Should().Equal([$"{path}: PyTorch checkpoint, 6 tensors", .. TensorLines.Select(l => l.Replace("float32", "float16")), "<All keys matched successfully>"]);
+    }
+
+    [Test]
+    public void Checkpoints_DictWithTwoStateDicts_NeedsEntryThenLoadsTheNamedOne()
+    {
+        var path = TwoStateDicts();
+
+        var (failCode, failOut, failErr) = Run(path);
+        var (exitCode, stdout, stderr) = Run(path, "--entry", "ema");
+
+        failCode.Should().Be(1);
+        failOut.Should().BeEmpty();
+        Lines(failErr).Should().ContainSingle().Which.Should().Be(
+            $"error: Cannot read checkpoint '{path}': its top level is not a state_dict but a dict of 3 entries, 'epoch' (the int 4), " +
+            "'model' (a dict of 6 tensors), 'ema' (a dict of 6 tensors), and 2 of them hold dicts of tensors: choose one with --entry.");
+        exitCode.Should().Be(0, stderr);
+        Lines(stdout).Should().Equal([$"{path}: PyTorch checkpoint, 6 tensors (entry 'ema')", .. TensorLines, "<All keys matched successfully>"]);
+    }
+
+    [Test]
+    public void Checkpoints_EntryThatIsNotThere_PrintsTheTopLevelKeys()
+    {
+        var path = TwoStateDicts();
+
+        var (exitCode, _, stderr) = Run(path, "--entry", "state_dict");
+
+        exitCode.Should().Be(1);
+        Lines(stderr).Should().ContainSingle().Which.Should().Be(
+            $"error: Cannot read checkpoint '{path}': it has no top-level entry 'state_dict' (--entry); its top-level keys are " +
+            "'epoch' (the int 4), 'model' (a dict of 6 tensors), 'ema' (a dict of 6 tensors).");
+    }
+
+    [Test]
+    public void Checkpoints_FlagWithoutItsValue_IsAnUnexpectedArgument()
+    {
+        var (exitCode, _, stderr) = Run(_folder.File("x.pth"), "--strip-prefix");
+
+        exitCode.Should().Be(2);
+        stderr.Should().StartWith("error: unexpected argument '--strip-prefix' (usage: ");
+    }
+
+    // {"epoch": 4, "model": state_dict, "ema": state_dict}, both over the same six storages.
+    private string TwoStateDicts()
+    {
+        var entries = Snapshot();
+        var pickle = new PickleBytes().Proto2().Op('}').Op('(').Str("epoch").Int(4);
+        foreach (var key in new[] { "model", "ema" })
+        {
+            pickle.Str(key).NewOrderedDict().Op('(');
+            for (var i = 0; i < entries.Count; i++)
+            {
+                var strides = entries[i].Shape.Length == 2 ? new[] { entries[i].Shape[1], 1L } : [1L];
+                pickle.Str(entries[i].Name).Tensor("FloatStorage", $"{i}", "cpu", entries[i].Data.Length / 4, 0, entries[i].Shape, strides);
+            }
+            pickle.Op('u');
+        }
+        var path = _folder.File("two.pth");
+        PickleBytes.WriteZip(path, [("t/data.pkl", pickle.Op('u').Op('.').ToArray()), .. entries.Select((e, i) => ($"t/data/{i}", e.Data)), ("t/version", "3\n"u8.ToArray())]);
+        return path;
+    }
+
+    private static List<StateEntry> Snapshot()
+    {
+        manual_seed(32);
+        using var model = new NeuralNetwork(NeuralNetworkVariant.Quickstart);
+        return StateDictTransfer.Snapshot(model);
+    }
+
+    private string WriteEntries(string name, List<StateEntry> entries)
+    {
+        var path = _folder.File(name);
+        using var file = File.Create(path);
+        PyTorchCheckpointWriter.Write(file, entries, path);
+        return path;
+    }
+
+    private static byte[] Half(StateEntry entry)
+    {
+        using var scope = NewDisposeScope();
+        var values = empty(entry.Shape, ScalarType.Float32);
+        values.bytes = entry.Data;
+        return values.to_type(ScalarType.Float16).bytes.ToArray();
+    }
+
+    private static string Name(string tensorLine) => tensorLine.Trim().Split(' ')[0];
 
     private string SaveModel(string name)
     {
@@ -203,8 +330,8 @@ public sealed class CheckpointsExampleTests
         return path;
     }
 
-    private static (int ExitCode, string StandardOutput, string StandardError) Run(params string[] arguments) =>
+    internal static (int ExitCode, string StandardOutput, string StandardError) Run(params string[] arguments) =>
         ProcessRunner.RunExample("05-Checkpoints", "Checkpoints", arguments);
 
-    private static string[] Lines(string text) => text.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
+    internal static string[] Lines(string text) => text.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
 }

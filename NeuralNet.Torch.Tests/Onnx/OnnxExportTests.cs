@@ -3,6 +3,7 @@ using TensorElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 using NeuralNet.Torch.Activations;
 using NeuralNet.Torch.Onnx;
 using NeuralNet.Torch.Tests.TestSupport;
+using NeuralNet.Torch.Tests.Zoo;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -240,8 +241,61 @@ public sealed class OnnxExportTests
         model.parameters().Should().OnlyContain(p => p.device_type == TestDevices.Get(device).type, "the model stays where it was");
     }
 
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ExportOnnx_BatchNormCnnOnADevice_WritesTheSameBytesAsFromTheCpu(string device)
+    {
+        manual_seed(53);
+        using var model = new BatchNormCnn();
+        model.eval();
+        var options = new OnnxExportOptions { InputShape = [1, 28, 28] };
+        using var onCpu = new MemoryStream();
+        model.ExportOnnx(onCpu, options);
+        model.to(TestDevices.Get(device));
+        using var onDevice = new MemoryStream();
+
+        model.ExportOnnx(onDevice, options);
+
+        onDevice.ToArray().Should().Equal(onCpu.ToArray());
+    }
+
     [Test]
-    public void ExportOnnx_UnsupportedModule_IsRefusedNamingItsPathAndTypeAndWritesNothing()
+    public void ExportOnnx_BatchNormCnn_LeavesNoTensorsBehindAndTheModelAsItWas()
+    {
+        manual_seed(54);
+        using var model = new BatchNormCnn();
+        model.eval();
+        var before = model.state_dict().Select(kv => (kv.Key, kv.Value.bytes.ToArray())).ToList();
+        var options = new OnnxExportOptions { InputShape = [1, 28, 28] };
+
+        var added = LeakCheck.LiveTensorsAddedBy(() => model.ExportOnnx(new MemoryStream(), options), repetitions: 3);
+
+        added.Should().Be(0);
+        model.modules().Should().OnlyContain(m => !m.training, "eval mode stays eval mode");
+        model.state_dict().Select(kv => (kv.Key, kv.Value.bytes.ToArray())).Should().BeEquivalentTo(before, o => o.WithStrictOrdering(),
+            "the forward check runs in eval mode, so BatchNorm's running statistics and counter do not move");
+    }
+
+    [Test]
+    public void ExportOnnx_UnsupportedModule_IsRefusedNamingItsPathTypeAndTheKnownLayersAndWritesNothing()
+    {
+        using var model = Sequential(("features", Sequential(Conv2d(1, 2, 3), ConvTranspose2d(2, 1, 3))));
+        model.eval();
+        var path = _folder.File("transposed.onnx");
+
+        var act = () => model.ExportOnnx(path, new OnnxExportOptions { InputShape = [1, 8, 8] });
+
+        act.Should().Throw<NotSupportedException>().WithMessage(
+            "Cannot export 'features.1' (TorchSharp.Modules.ConvTranspose2d) to ONNX: the exporter knows AdaptiveAvgPool1d, " +
+            "AdaptiveAvgPool2d, AlphaDropout, AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, BinaryStep, Conv1d, Conv2d, Dropout, " +
+            "Dropout1d, Dropout2d, Dropout3d, ELU, FeatureAlphaDropout, Flatten, GELU, Hardtanh, Identity, LayerNorm, LeakyReLU, " +
+            "Linear, LogSoftmax, MaxPool1d, MaxPool2d, ReLU, ReLU6, SiLU, Sigmoid, Softmax, Softplus, Tanh, Unflatten, nested in " +
+            "Sequential and in modules that implement NeuralNet.Torch.Onnx.IOnnxSequential; for anything else, export the model " +
+            "from PyTorch with torch.onnx.export, or serve it as TorchScript.");
+        Directory.GetFileSystemEntries(_folder.Path).Should().BeEmpty();
+    }
+
+    [Test]
+    public void ExportOnnx_DropoutInTrainingMode_IsRefusedNamingTheModuleAndTheModeAndWritesNothing()
     {
         using var model = new DropoutNetwork();
         var path = _folder.File("dropout.onnx");
@@ -249,21 +303,37 @@ public sealed class OnnxExportTests
         var act = () => model.ExportOnnx(path);
 
         act.Should().Throw<NotSupportedException>().WithMessage(
-            "Cannot export 'linear_relu_stack.3' (TorchSharp.Modules.Dropout) to ONNX: the exporter knows Flatten, Linear, ReLU, " +
-            "Sigmoid, Tanh, Softmax, BinaryStep and Sequential, and modules that implement NeuralNet.Torch.Onnx.IOnnxSequential.");
+            "Cannot export 'linear_relu_stack.3' (TorchSharp.Modules.Dropout) to ONNX: training mode: it zeroes random elements " +
+            "while training; call model.eval() before exporting (the graph then leaves it out).");
         Directory.GetFileSystemEntries(_folder.Path).Should().BeEmpty();
     }
 
     [Test]
-    public void ExportOnnx_CustomModuleThatDeclaresNothing_IsRefusedWithTheWayToDeclareIt()
+    public void ExportOnnx_DropoutInEvalMode_IsLeftOutOfTheGraph()
+    {
+        manual_seed(52);
+        using var model = new DropoutNetwork();
+        model.eval();
+        using var images = rand(6, 784);
+        using var expected = Forward(model, images);
+        using var bytes = new MemoryStream();
+
+        var info = model.ExportOnnx(bytes);
+
+        info.Operators.Should().Equal("Flatten", "Gemm", "Relu", "Gemm", "Gemm");
+        using var onnx = new OnnxRuntimeModel(bytes.ToArray());
+        OnnxRuntimeModel.MaxDifference(expected, onnx.Run(images).Values).Should().BeLessThanOrEqualTo(Tolerance);
+    }
+
+    [Test]
+    public void ExportOnnx_CustomModuleThatDeclaresNothing_IsRefusedWithTheWayToDeclareItAndTheAlternatives()
     {
         using var model = Sequential(("body", new UndeclaredBlock(4)));
 
         var act = () => model.ExportOnnx(new MemoryStream());
 
         act.Should().Throw<NotSupportedException>().WithMessage(
-            "Cannot export 'body' (NeuralNet.Torch.Tests.Onnx.UndeclaredBlock) to ONNX: its forward is not known to apply its " +
-            "children in order; if it does, implement NeuralNet.Torch.Onnx.IOnnxSequential.");
+            "Cannot export 'body' (NeuralNet.Torch.Tests.Onnx.UndeclaredBlock) to ONNX: " + ExportRefusalTests.NotAChain);
     }
 
     [Test]
@@ -275,7 +345,8 @@ public sealed class OnnxExportTests
 
         act.Should().Throw<NotSupportedException>().WithMessage(
             "Cannot export '1' (NeuralNet.Torch.Tests.Onnx.ResidualBlock) to ONNX: it declares IOnnxSequential with the children " +
-            "[fc], but on a random batch its forward differs from applying them in that order (largest difference *).");
+            "[fc], but on a random batch its forward differs from applying them in that order (largest difference *); " +
+            ExportRefusalTests.Alternatives);
     }
 
     [Test]

@@ -32,6 +32,31 @@ internal sealed class DeclaredBlock : Module<Tensor, Tensor>, IOnnxSequential
     }
 }
 
+/// <summary>Conv2d (3x3, padding 1), BatchNorm2d, ReLU, declared sequential.</summary>
+internal sealed class ConvBlock : Module<Tensor, Tensor>, IOnnxSequential
+{
+    private readonly Conv2d conv;
+    private readonly BatchNorm2d bn;
+    private readonly ReLU relu;
+
+    public ConvBlock(long inChannels, long outChannels)
+        : base(nameof(ConvBlock))
+    {
+        conv = Conv2d(inChannels, outChannels, 3, padding: 1);
+        bn = BatchNorm2d(outChannels);
+        relu = ReLU();
+        RegisterComponents();
+    }
+
+    public IReadOnlyList<string> SequentialChildren => [nameof(conv), nameof(bn), nameof(relu)];
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return relu.forward(bn.forward(conv.forward(x))).MoveToOuterDisposeScope();
+    }
+}
+
 /// <summary>A residual block that falsely declares its forward sequential.</summary>
 internal sealed class ResidualBlock : Module<Tensor, Tensor>, IOnnxSequential
 {
@@ -50,6 +75,31 @@ internal sealed class ResidualBlock : Module<Tensor, Tensor>, IOnnxSequential
     {
         using var hidden = fc.forward(x);
         return x + hidden;
+    }
+}
+
+/// <summary>relu(x + bn(conv(x))): a residual block that falsely declares its forward the chain conv, bn, relu.</summary>
+internal sealed class DeclaredResidualBlock : Module<Tensor, Tensor>, IOnnxSequential
+{
+    private readonly Conv2d conv;
+    private readonly BatchNorm2d bn;
+    private readonly ReLU relu;
+
+    public DeclaredResidualBlock(long channels)
+        : base(nameof(DeclaredResidualBlock))
+    {
+        conv = Conv2d(channels, channels, 3, padding: 1);
+        bn = BatchNorm2d(channels);
+        relu = ReLU();
+        RegisterComponents();
+    }
+
+    public IReadOnlyList<string> SequentialChildren => [nameof(conv), nameof(bn), nameof(relu)];
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return relu.forward(x + bn.forward(conv.forward(x))).MoveToOuterDisposeScope();
     }
 }
 

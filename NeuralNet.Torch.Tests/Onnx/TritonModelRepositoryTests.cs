@@ -1,5 +1,6 @@
 using NeuralNet.Torch.Onnx;
 using NeuralNet.Torch.Tests.TestSupport;
+using NeuralNet.Torch.Tests.Zoo;
 using static TorchSharp.torch;
 using Proto = global::Onnx;
 
@@ -85,6 +86,42 @@ public sealed class TritonModelRepositoryTests
     }
 
     [Test]
+    public void Write_Cnn_ConfigDimsAreTheGraphsImageShapeAndTheModelRunsWithLibTorchsOutputs()
+    {
+        manual_seed(65);
+        using var model = new LeNet();
+        model.eval();
+        using var images = rand(4, 1, 28, 28);
+        using var expected = model.forward(images);
+
+        var info = TritonModelRepository.Write(model, _folder.Path, "lenet",
+            new TritonModelOptions { Export = new OnnxExportOptions { InputShape = [1, 28, 28] } });
+
+        var config = TextProto.Parse(File.ReadAllText(Path.Combine(_folder.Path, "lenet", "config.pbtxt")));
+        var graph = Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(_folder.Path, "lenet", "1", "model.onnx"))).Graph;
+        config.Message("input").Longs("dims").Should().Equal(1, 28, 28);
+        config.Message("input").Longs("dims").Should().Equal(graph.Input.Single().Type.TensorType.Shape.Dim.Skip(1).Select(d => d.DimValue));
+        config.Message("output").Longs("dims").Should().Equal(10);
+        info.InputShape.Should().Equal(1, 28, 28);
+        using var onnx = new OnnxRuntimeModel(Path.Combine(_folder.Path, "lenet", "1", "model.onnx"));
+        var (values, shape) = onnx.Run(images);
+        shape.Should().Equal(4, 10);
+        OnnxRuntimeModel.MaxDifference(expected, values).Should().BeLessThanOrEqualTo(1e-5);
+    }
+
+    [Test]
+    public void Write_CnnWithoutInputShape_IsRefusedNamingTheSettingAndWritesNothing()
+    {
+        using var model = new LeNet();
+        model.eval();
+
+        var act = () => TritonModelRepository.Write(model, _folder.Path, "lenet");
+
+        act.Should().Throw<ArgumentException>().WithMessage("*'features.0' (TorchSharp.Modules.Conv2d) is not a Linear*set OnnxExportOptions.InputShape*");
+        Directory.GetFileSystemEntries(_folder.Path).Should().BeEmpty();
+    }
+
+    [Test]
     public void Write_TheModelFile_RunsWithTheModelsOutputs()
     {
         manual_seed(63);
@@ -115,13 +152,13 @@ public sealed class TritonModelRepositoryTests
     }
 
     [Test]
-    public void Write_UnsupportedModel_WritesNothing()
+    public void Write_ModelInTrainingMode_IsRefusedAndWritesNothing()
     {
         using var model = new DropoutNetwork();
 
         var act = () => TritonModelRepository.Write(model, _folder.Path, "dropout");
 
-        act.Should().Throw<NotSupportedException>().WithMessage("Cannot export 'linear_relu_stack.3' (TorchSharp.Modules.Dropout)*");
+        act.Should().Throw<NotSupportedException>().WithMessage("Cannot export 'linear_relu_stack.3' (TorchSharp.Modules.Dropout) to ONNX: training mode*");
         Directory.GetFileSystemEntries(_folder.Path).Should().BeEmpty();
     }
 

@@ -106,7 +106,8 @@ public sealed class CheckpointFileErrorTests
         var path = _folder.File("legacy.pth");
         File.WriteAllBytes(path, [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]);
 
-        ShouldFail(path, "*a bare pickle (PyTorch's legacy format from before 1.6, or a plain Python pickle), which is not supported*");
+        ShouldFail(path, "*a bare pickle (PyTorch's legacy format from before 1.6, torch.save(..., _use_new_zipfile_serialization=False), " +
+            "or a plain Python pickle), which is not supported: load it in Python and re-save it with torch.save(model.state_dict(), path)*");
     }
 
     [Test]

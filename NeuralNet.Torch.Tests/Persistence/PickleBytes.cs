@@ -32,7 +32,7 @@ internal sealed class PickleBytes
         return Raw(length).Raw(bytes);
     }
 
-    /// <summary>BININT1, BININT2 or BININT.</summary>
+    /// <summary>BININT1, BININT2, BININT, or LONG1 past 32 bits.</summary>
     public PickleBytes Int(long value)
     {
         if (value is >= 0 and < 256)
@@ -43,9 +43,38 @@ internal sealed class PickleBytes
         {
             return Op('M').Raw((byte)value, (byte)(value >> 8));
         }
-        var bytes = new byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(bytes, checked((int)value));
-        return Op('J').Raw(bytes);
+        if (value is >= int.MinValue and <= int.MaxValue)
+        {
+            var bytes = new byte[4];
+            BinaryPrimitives.WriteInt32LittleEndian(bytes, (int)value);
+            return Op('J').Raw(bytes);
+        }
+        var wide = new byte[8]; // LONG1 with all eight bytes
+        BinaryPrimitives.WriteInt64LittleEndian(wide, value);
+        return Raw(0x8a, 8).Raw(wide);
+    }
+
+    /// <summary>BINFLOAT (big-endian).</summary>
+    public PickleBytes Float(double value)
+    {
+        var bytes = new byte[8];
+        BinaryPrimitives.WriteDoubleBigEndian(bytes, value);
+        return Op('G').Raw(bytes);
+    }
+
+    /// <summary>SHORT_BINUNICODE (protocol 4).</summary>
+    public PickleBytes ShortStr(string value)
+    {
+        var bytes = Encoding.UTF8.GetBytes(value);
+        return Raw(0x8c, (byte)bytes.Length).Raw(bytes);
+    }
+
+    /// <summary>A protocol-2 REDUCE of <c>module.name</c> on the arguments <paramref name="args"/> writes.</summary>
+    public PickleBytes Call(string module, string name, Action<PickleBytes> args)
+    {
+        Global(module, name).Op('(');
+        args(this);
+        return Op('t').Op('R');
     }
 
     public PickleBytes Put(byte index) => Op('q').Raw(index);
@@ -101,6 +130,14 @@ internal sealed class PickleBytes
         Op('t');
         return Op('R');
     }
+
+    /// <summary>The state_dict of <c>nn.Linear(3, 2)</c> (an OrderedDict of <c>weight</c> [2, 3] in storage 0 and
+    /// <c>bias</c> [2] in storage 1), every key prefixed with <paramref name="prefix"/>.</summary>
+    public PickleBytes LinearStateDict(string prefix = "") =>
+        NewOrderedDict().Op('(')
+            .Str(prefix + "weight").Tensor("FloatStorage", "0", "cpu", 6, 0, [2, 3], [3, 1])
+            .Str(prefix + "bias").Tensor("FloatStorage", "1", "cpu", 2, 0, [2], [1])
+            .Op('u');
 
     public byte[] ToArray() => _bytes.ToArray();
 

@@ -12,8 +12,8 @@ namespace NeuralNet.Torch.Tests.Persistence;
 /// the writer's output checked record by record.</summary>
 public sealed class PyTorchFormatTests
 {
-    private static readonly float[] Weight = [1.5f, -2.25f, 3f, 0.125f, -0.5f, 1e-3f];
-    private static readonly float[] Bias = [0.75f, -8f];
+    internal static readonly float[] Weight = [1.5f, -2.25f, 3f, 0.125f, -0.5f, 1e-3f];
+    internal static readonly float[] Bias = [0.75f, -8f];
 
     private TempFolder _folder = null!;
 
@@ -149,48 +149,6 @@ public sealed class PyTorchFormatTests
         info.Tensors[3].DType.Should().Be(ScalarType.Int64);
     }
 
-    [TestCase("posix", "system")]
-    [TestCase("os", "system")]
-    [TestCase("builtins", "eval")]
-    [TestCase("builtins", "exec")]
-    [TestCase("__builtin__", "eval")]
-    [TestCase("subprocess", "Popen")]
-    [TestCase("torch", "load")]
-    public void Load_PickleAskingForAnotherGlobal_IsRefusedNamingIt(string module, string name)
-    {
-        var marker = _folder.File("pwned");
-        // What a malicious checkpoint does: GLOBAL posix.system, ('touch <marker>',), REDUCE - here after a valid tensor.
-        var pickle = new PickleBytes().Proto2().NewOrderedDict().Op('(')
-            .Str("weight").Tensor("FloatStorage", "0", "cpu", 6, 0, [2, 3], [3, 1])
-            .Str("bias").Global(module, name).Str($"touch {marker}").Raw(0x85).Op('R')
-            .Op('u').Op('.').ToArray();
-        var path = _folder.File("evil.pth");
-        PickleBytes.WriteZip(path, ("evil/data.pkl", pickle), ("evil/data/0", PickleBytes.Floats(Weight)), ("evil/version", "3\n"u8.ToArray()));
-        using var linear = nn.Linear(3, 2);
-        var before = Values(linear, "weight");
-
-        var act = () => linear.LoadCheckpoint(path);
-
-        act.Should().Throw<CheckpointException>()
-            .WithMessage($"Cannot read checkpoint '{path}': *'{module}.{name}'*refused*Nothing in the file was executed*")
-            .Which.FilePath.Should().Be(path);
-        File.Exists(marker).Should().BeFalse();
-        Values(linear, "weight").Should().Equal(before);
-    }
-
-    [Test]
-    public void Load_Protocol4StackGlobalOutsideTheAllowList_IsRefused()
-    {
-        var pickle = new PickleBytes().Raw(0x80, 4).Raw(0x8c, 8).Raw(Encoding.ASCII.GetBytes("builtins"))
-            .Raw(0x8c, 4).Raw(Encoding.ASCII.GetBytes("eval")).Raw(0x93).Str("1+1").Raw(0x85).Op('R').Op('.').ToArray();
-        var path = _folder.File("stack-global.pth");
-        PickleBytes.WriteZip(path, ("a/data.pkl", pickle), ("a/version", "3\n"u8.ToArray()));
-
-        var act = () => Checkpoint.Inspect(path);
-
-        act.Should().Throw<CheckpointException>().WithMessage("*'builtins.eval'*refused*");
-    }
-
     [TestCaseSource(nameof(MalformedPickles))]
     public void Load_MalformedPickle_ThrowsACheckpointExceptionSayingWhat(byte[] pickle, string expected)
     {
@@ -215,10 +173,11 @@ public sealed class PyTorchFormatTests
         yield return new TestCaseData(new PickleBytes().Proto2().Op('R').Op('.').ToArray(), "stack underflow").SetName("Stack underflow");
         yield return new TestCaseData(new PickleBytes().Proto2().Get(7).Op('.').ToArray(), "memo entry 7 is read before it is written")
             .SetName("Dangling BINGET");
-        yield return new TestCaseData(new PickleBytes().Proto2().Op(']').Op('.').ToArray(), "something other than a dict")
-            .SetName("Top-level list");
+        yield return new TestCaseData(new PickleBytes().Proto2().Op(']').Op('.').ToArray(),
+            "a/data.pkl holds a list of 0; expected a state_dict (a dict of tensors").SetName("Top-level list");
         yield return new TestCaseData(new PickleBytes().Proto2().Op('}').Str("epoch").Int(5).Op('s').Op('.').ToArray(),
-            "the value of 'epoch' is not a tensor").SetName("Training checkpoint dict");
+            "its top level is not a state_dict but a dict of 1 entry, 'epoch' (the int 5), and none of them holds a dict of tensors to load")
+            .SetName("Dict without tensors");
         yield return new TestCaseData(new PickleBytes().Proto2().Str("a").Str("b").Op('.').ToArray(), "STOP with 2 values")
             .SetName("Two values at STOP");
         yield return new TestCaseData(full.Concat(new byte[] { 0x4e }).ToArray(), "byte(s) follow the STOP opcode")
@@ -236,24 +195,22 @@ public sealed class PyTorchFormatTests
                 .Str("weight").Tensor("FloatStorage", "0", "cpu", 6, 0, [1000, 1000], [0, 0]).Op('u').Op('.').ToArray(),
             "is an overlapping view with more elements than its storage (6)").SetName("Expanded view larger than its storage");
         yield return new TestCaseData(new PickleBytes().Proto2().NewOrderedDict().Op('(')
+                .Str("weight").Tensor("FloatStorage", "0", "cpu", 1L << 40, 0, [2, 3], [3, 1]).Op('u').Op('.').ToArray(),
+            "record 'a/data/0' holds 24 bytes, but the pickle declares 1099511627776 float32 elements (4398046511104 bytes)")
+            .SetName("Huge declared storage size");
+        yield return new TestCaseData(new PickleBytes().Proto2().NewOrderedDict().Op('(')
+                .Str("weight").Tensor("FloatStorage", "0", "cpu", 6, 0, [1L << 31, 1L << 31], [1, 1]).Op('u').Op('.').ToArray(),
+            "has 4611686018427387904 elements; tensors over").SetName("Huge declared shape");
+        yield return new TestCaseData(new PickleBytes().Proto2().NewOrderedDict().Op('(')
+                .Str("weight").Tensor("FloatStorage", "0", "cpu", 6, -1, [2, 3], [3, 1]).Op('u').Op('.').ToArray(),
+            "negative storage offset, size or stride").SetName("Negative offset");
+        yield return new TestCaseData(new PickleBytes().Proto2().NewOrderedDict().Op('(')
                 .Str("weight").Tensor("FloatStorage", "../../etc/passwd", "cpu", 6, 0, [2, 3], [3, 1]).Op('u').Op('.').ToArray(),
             "is not a plain record name").SetName("Storage key with a path");
         yield return new TestCaseData(new PickleBytes().Proto2().Str("storage").Raw(0x85).Op('Q').Op('.').ToArray(),
             "is not ('storage', type, key, location, numel)").SetName("Malformed persistent id");
         yield return new TestCaseData(new PickleBytes().Raw(0x80, 9).Op('.').ToArray(), "pickle protocol 9 is not supported")
             .SetName("Unknown protocol");
-    }
-
-    [Test]
-    public void Load_TorchScriptArchive_SaysItIsNotAStateDict()
-    {
-        var path = _folder.File("scripted.pt");
-        PickleBytes.WriteZip(path, ("m/data.pkl", LinearPickle()), ("m/constants.pkl", [0x80, 2, (byte)')', (byte)'.']),
-            ("m/code/__torch__.py", "def forward(self): pass"u8.ToArray()), ("m/version", "3\n"u8.ToArray()));
-
-        var act = () => Checkpoint.Inspect(path);
-
-        act.Should().Throw<CheckpointException>().WithMessage("*TorchScript archive (torch.jit.save)*");
     }
 
     [Test]

@@ -12,6 +12,9 @@ namespace NeuralNet.Torch.Onnx;
 /// and refuses the export, naming the module, when they differ. So a residual connection, a scaling, or a child
 /// applied twice is caught; a difference that a random batch of two samples cannot show (a branch on a rare input
 /// value) is not.</para>
+/// <para>A forward that is not such a chain (a residual block's <c>x + f(x)</c>, a branch, a concatenation) cannot be
+/// declared and is not exported from C#: export that model from PyTorch with <c>torch.onnx.export</c>, or serve it as
+/// TorchScript (<c>torch.jit.save</c> in PyTorch, <c>torch.jit.load</c> in TorchSharp).</para>
 /// <para>Every child returned by <c>named_children()</c> must be named exactly once: a child that <c>forward</c> skips
 /// would carry parameters the exported graph leaves out, so a module with such a child cannot declare itself
 /// sequential.</para>

@@ -15,9 +15,10 @@ public sealed class OnnxExportOptions
     public string BatchDimensionName { get; set; } = "batch";
 
     /// <summary>The shape of one sample, without the batch dimension: <c>[784]</c>, <c>[28, 28]</c> or
-    /// <c>[1, 28, 28]</c> for the document's model. Null (the default) takes one vector of the first
-    /// <c>Linear</c>'s <c>in_features</c> (<c>[784]</c> for the document's model); a model without a
-    /// <c>Linear</c> needs it set.</summary>
+    /// <c>[1, 28, 28]</c> for the document's model, <c>[1, 28, 28]</c> for a CNN on MNIST images. Null (the default)
+    /// takes one vector of the first layer's <c>in_features</c> when that layer (after any <c>Flatten</c>) is a
+    /// <c>Linear</c> (<c>[784]</c> for the document's model); any other model needs it set, or the export throws an
+    /// <see cref="ArgumentException"/> naming its first layer.</summary>
     public IReadOnlyList<long>? InputShape { get; set; }
 
     /// <summary>Whether the exporter checks each <see cref="IOnnxSequential"/> module's declaration by running its

@@ -53,12 +53,12 @@ internal static class SequentialCheck
     {
         if (module.GetType() == typeof(Sequential))
         {
-            return module.named_children().Aggregate(input, (x, child) => Replay(child.module, Join(path, child.name), x));
+            return module.named_children().Aggregate(input, (x, child) => Replay(child.module, ModuleChain.Join(path, child.name), x));
         }
         if (module is IOnnxSequential declared)
         {
-            var children = OnnxGraphBuilder.DeclaredChildren(module, declared, path);
-            var chained = children.Aggregate(input, (x, child) => Replay(child.Module, Join(path, child.Name), x));
+            var children = ModuleChain.DeclaredChildren(module, declared, path);
+            var chained = children.Aggregate(input, (x, child) => Replay(child.Module, ModuleChain.Join(path, child.Name), x));
             var own = ((nn.Module<Tensor, Tensor>)module).forward(input);
             if (!own.shape.SequenceEqual(chained.shape) || !own.allclose(chained, rtol: 1e-5, atol: 1e-6, equal_nan: true))
             {
@@ -66,14 +66,12 @@ internal static class SequentialCheck
                     ? "largest difference " + (own - chained).abs().nan_to_num(0).max().item<float>().ToString("G6", CultureInfo.InvariantCulture)
                     : $"shape {ShapeText.Of(own.shape)} against {ShapeText.Of(chained.shape)}";
                 throw new NotSupportedException(
-                    $"Cannot export {OnnxGraphBuilder.Describe(path, module)} to ONNX: it declares IOnnxSequential with the children " +
+                    $"Cannot export {ModuleChain.Describe(path, module)} to ONNX: it declares IOnnxSequential with the children " +
                     $"[{string.Join(", ", children.Select(c => c.Name))}], but on a random batch its forward differs from applying " +
-                    $"them in that order ({difference}).");
+                    $"them in that order ({difference}); {ModuleChain.Alternatives}.");
             }
             return chained;
         }
         return ((nn.Module<Tensor, Tensor>)module).forward(input);
     }
-
-    private static string Join(string path, string name) => path.Length == 0 ? name : path + "." + name;
 }

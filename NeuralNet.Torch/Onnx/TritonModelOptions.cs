@@ -16,7 +16,9 @@ public sealed class TritonModelOptions
     /// Default 1.</summary>
     public long Version { get; set; } = 1;
 
-    /// <summary>Names and input shape of the exported graph; the defaults (<c>input</c> <c>[784]</c>, <c>logits</c>)
-    /// when null.</summary>
+    /// <summary>Names and input shape of the exported graph; the defaults (<c>input</c>, <c>logits</c>, and the first
+    /// <c>Linear</c>'s <c>[in_features]</c>: <c>[784]</c> for the document's model) when null. A model whose first layer
+    /// is not a <c>Linear</c>, such as a CNN, needs <see cref="OnnxExportOptions.InputShape"/> (e.g. <c>[1, 28, 28]</c>);
+    /// the configuration's <c>dims</c> are then that shape.</summary>
     public OnnxExportOptions? Export { get; set; }
 }

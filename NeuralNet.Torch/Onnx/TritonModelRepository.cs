@@ -12,7 +12,8 @@ namespace NeuralNet.Torch.Onnx;
 /// <remarks>
 /// <para>The configuration says <c>platform: "onnxruntime_onnx"</c>, <c>max_batch_size</c>, the graph's input and
 /// output names with <c>data_type: TYPE_FP32</c> and their per-sample dims (without the batch dimension, as Triton
-/// wants when <c>max_batch_size</c> &gt; 0: <c>[784]</c> and <c>[10]</c> for the document's model), and
+/// wants when <c>max_batch_size</c> &gt; 0: <c>[784]</c> and <c>[10]</c> for the document's model, <c>[1, 28, 28]</c>
+/// and <c>[10]</c> for a CNN exported with that <see cref="OnnxExportOptions.InputShape"/>), and
 /// <c>dynamic_batching</c>, so the server batches concurrent requests as <see cref="Serving.Predictor"/> does.</para>
 /// <para>Both files are written atomically, the model first: a server polling the repository never reads a
 /// half-written file. Other version folders are left as they are.</para>

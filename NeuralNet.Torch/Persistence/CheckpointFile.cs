@@ -6,33 +6,47 @@ namespace NeuralNet.Torch.Persistence;
 /// <see cref="CheckpointException"/> naming the file.</summary>
 internal static class CheckpointFile
 {
-    /// <summary>Reads every tensor of a checkpoint into managed memory.</summary>
+    /// <summary>Reads every tensor of a checkpoint's state_dict into managed memory.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="entry">For a PyTorch file, the top-level key of the state_dict (<see cref="CheckpointLoadOptions.Entry"/>).</param>
     /// <exception cref="CheckpointException">The file is missing, a directory, unreadable, empty, truncated, corrupt,
-    /// of no known format, or refused (a pickle global outside the allow-list).</exception>
-    public static (string FullPath, CheckpointFormat Format, List<StateEntry> Entries) Read(string path)
+    /// of no known format, refused (a pickle global outside the allow-list), or holds no single state_dict.</exception>
+    public static CheckpointContents Read(string path, string? entry)
     {
         var fullPath = ExistingFile(path);
-        return Guard(fullPath, "read", () =>
+        return Guard(fullPath, $"Cannot read checkpoint '{fullPath}'", () =>
         {
             using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             var format = Detect(stream);
+            if (entry is not null && format != CheckpointFormat.PyTorch)
+            {
+                throw new InvalidDataException(
+                    $"CheckpointLoadOptions.Entry '{entry}' applies to torch.save files only; this {format} file has no entries, only tensors");
+            }
             stream.Position = 0;
+            if (format == CheckpointFormat.PyTorch)
+            {
+                var (tensors, chosen) = PyTorchCheckpointReader.Read(stream, entry);
+                return new CheckpointContents(fullPath, format, tensors, chosen);
+            }
             var entries = format switch
             {
-                CheckpointFormat.PyTorch => PyTorchCheckpointReader.Read(stream),
+                CheckpointFormat.TorchScript => TorchScriptArchive.ReadEntries(fullPath),
                 CheckpointFormat.SafeTensors => SafeTensorsFormat.Read(stream),
                 _ => ReadTorchSharp(stream),
             };
-            return (fullPath, format, entries);
+            return new CheckpointContents(fullPath, format, entries, null);
         });
     }
 
     /// <summary>Detects the format of an existing file from its bytes.</summary>
     /// <exception cref="CheckpointException">As <see cref="Read"/>.</exception>
-    public static CheckpointFormat DetectFormat(string path)
+    /// <param name="path">The file.</param>
+    /// <param name="lead">The start of an error's message; <c>Cannot read checkpoint 'path'</c> when null.</param>
+    public static CheckpointFormat DetectFormat(string path, string? lead = null)
     {
         var fullPath = ExistingFile(path);
-        return Guard(fullPath, "read", () =>
+        return Guard(fullPath, lead ?? $"Cannot read checkpoint '{fullPath}'", () =>
         {
             using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             var format = Detect(stream);
@@ -100,7 +114,7 @@ internal static class CheckpointFile
         start = start[..count];
         if (start is [(byte)'P', (byte)'K', 3, 4, ..] or [(byte)'P', (byte)'K', 5, 6, ..])
         {
-            return CheckpointFormat.PyTorch;
+            return PyTorchCheckpointReader.IsTorchScript(stream) ? CheckpointFormat.TorchScript : CheckpointFormat.PyTorch;
         }
         if (start.Length >= 9 && start[8] == (byte)'{' && BinaryPrimitives.ReadUInt64LittleEndian(start) <= SafeTensorsFormat.MaxHeaderBytes)
         {
@@ -109,8 +123,9 @@ internal static class CheckpointFile
         if (start.Length >= 2 && start[0] == 0x80 && start[1] <= 5)
         {
             throw new InvalidDataException(
-                "it is a bare pickle (PyTorch's legacy format from before 1.6, or a plain Python pickle), which is not " +
-                "supported: re-save it with torch.save(model.state_dict(), path) in PyTorch 1.6 or later");
+                "it is a bare pickle (PyTorch's legacy format from before 1.6, torch.save(..., _use_new_zipfile_serialization=False), " +
+                "or a plain Python pickle), which is not supported: load it in Python and re-save it with " +
+                "torch.save(model.state_dict(), path) in PyTorch 1.6 or later");
         }
         return CheckpointFormat.TorchSharp;
     }
@@ -129,22 +144,28 @@ internal static class CheckpointFile
         }
     }
 
-    private static string ExistingFile(string path)
+    /// <summary>The full path of an existing file.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="verb">What was to be done, for the message (<c>read checkpoint</c>).</param>
+    /// <exception cref="CheckpointException">It does not exist or is a directory.</exception>
+    public static string ExistingFile(string path, string verb = "read checkpoint")
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var fullPath = Path.GetFullPath(path);
         if (Directory.Exists(fullPath))
         {
-            throw new CheckpointException(fullPath, $"Cannot read checkpoint '{fullPath}': it is a directory, not a file.");
+            throw new CheckpointException(fullPath, $"Cannot {verb} '{fullPath}': it is a directory, not a file.");
         }
         if (!File.Exists(fullPath))
         {
-            throw new CheckpointException(fullPath, $"Cannot read checkpoint '{fullPath}': the file does not exist.");
+            throw new CheckpointException(fullPath, $"Cannot {verb} '{fullPath}': the file does not exist.");
         }
         return fullPath;
     }
 
-    private static T Guard<T>(string fullPath, string verb, Func<T> action)
+    /// <summary>Runs <paramref name="action"/>, turning the exceptions of reading a file into a
+    /// <see cref="CheckpointException"/> whose message is <paramref name="lead"/>, a colon and the problem.</summary>
+    public static T Guard<T>(string fullPath, string lead, Func<T> action)
     {
         try
         {
@@ -158,7 +179,7 @@ internal static class CheckpointFile
                 EndOfStreamException => "the file ends early (truncated)",
                 _ => $"the file could not be read ({e.Message.TrimEnd('.')})",
             };
-            throw new CheckpointException(fullPath, $"Cannot {verb} checkpoint '{fullPath}': {problem}.", e);
+            throw new CheckpointException(fullPath, $"{lead}: {problem}.", e);
         }
     }
 

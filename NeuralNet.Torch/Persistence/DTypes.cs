@@ -37,6 +37,9 @@ internal static class DTypes
     /// <summary>Bytes per element.</summary>
     public static int ElementSize(ScalarType type) => Of(type).Size;
 
+    /// <summary>The element type of PyTorch's dtype name without <c>torch.</c> (<c>float32</c>), or null.</summary>
+    public static DTypeInfo? FromPythonName(string name) => Known.FirstOrDefault(k => k.Name == name);
+
     /// <summary>The element type of a legacy PyTorch storage class name (<c>FloatStorage</c>), or null.</summary>
     public static DTypeInfo? FromStorageClass(string className) => Known.FirstOrDefault(k => k.StorageClass == className);
 

@@ -1,42 +1,34 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Persistence;
 
 /// <summary>
-/// A restricted unpickler for the <c>data.pkl</c> of a <c>torch.save(model.state_dict())</c> archive. It builds plain
-/// values (<see cref="PyDict"/>, <see cref="PyTuple"/>, <see cref="PyTensor"/>, ...) and never executes, imports or
-/// looks up anything by name.
+/// A restricted unpickler for the <c>data.pkl</c> of a <c>torch.save</c> archive. It builds plain values
+/// (<see cref="PyDict"/>, <see cref="PyTuple"/>, <see cref="PyTensor"/>, ...) and never executes, imports or looks up
+/// anything by name.
 /// </summary>
 /// <remarks>
-/// <para>Why a reader of our own rather than TorchSharp.PyBridge or Razorvine.Pickle: the job is small (a state_dict
-/// pickle uses about 30 opcodes and five globals), and a general unpickler turns every global into a constructor
-/// call, so safety would rest on a wrapper around code that is built to run arbitrary callables. Here the allow-list
-/// IS the dispatch table: a global outside it stops the read at its <c>GLOBAL</c> opcode, before any <c>REDUCE</c>.
-/// PyBridge additionally copies with a weak shape check, converts dtypes silently and leaves <c>requires_grad</c>
-/// false (see the platform notes), and neither library reports errors with the file and offset.</para>
-/// <para>Allowed globals, a subset of <c>torch.load(weights_only=True)</c>'s allow-list: <c>collections.OrderedDict</c>,
-/// <c>torch._utils._rebuild_tensor_v2</c>, <c>torch._utils._rebuild_tensor</c>, <c>torch._utils._rebuild_parameter</c>,
-/// <c>torch._utils._rebuild_parameter_with_state</c> and the legacy storage classes <c>torch.FloatStorage</c>,
-/// <c>DoubleStorage</c>, <c>HalfStorage</c>, <c>BFloat16Storage</c>, <c>LongStorage</c>, <c>IntStorage</c>,
-/// <c>ShortStorage</c>, <c>CharStorage</c>, <c>ByteStorage</c>, <c>BoolStorage</c>, <c>ComplexFloatStorage</c>,
-/// <c>ComplexDoubleStorage</c>. Opcodes: those of protocols 2-4 that plain data needs (no <c>INST</c>, <c>OBJ</c>,
-/// <c>NEWOBJ</c>, <c>EXT*</c> or text-protocol opcodes).</para>
-/// <para>Every length is checked against the bytes left before anything is allocated, so a crafted file cannot ask for
-/// more memory than its own size suggests.</para>
+/// <para>It accepts what <c>torch.load(path, weights_only=True)</c> accepts: dicts (and OrderedDict, Counter), lists,
+/// tuples, sets, str, bytes, int, float, complex, bool, None, <c>torch.Size</c>, <c>torch.device</c>, dtypes, tensors
+/// and their storages, nested to any depth — the globals of <see cref="PickleAllowList"/>. A global outside that list
+/// stops the read at its <c>GLOBAL</c> opcode, naming it, before any <c>REDUCE</c>: the allow-list IS the dispatch
+/// table, so no callable is ever reached by name.</para>
+/// <para>Why a reader of our own rather than TorchSharp.PyBridge or Razorvine.Pickle: a general unpickler turns every
+/// global into a constructor call, so safety would rest on a wrapper around code that is built to run arbitrary
+/// callables; neither reports errors with the file and offset.</para>
+/// <para>Opcodes: those of protocols 2-5 that plain data needs (no <c>INST</c>, <c>OBJ</c>, <c>EXT*</c>, out-of-band
+/// buffers or text-protocol opcodes). Every length is checked against the bytes left before anything is allocated, the
+/// number of values built is bounded, and tuples nest at most <see cref="PyValues.MaxDepth"/> deep.</para>
 /// </remarks>
 internal sealed class PickleReader
 {
-    /// <summary>The globals this reader understands, by full name.</summary>
-    internal static readonly IReadOnlySet<string> AllowedGlobals = BuildAllowedGlobals();
+    /// <summary>At most this many values are built from one pickle (a real checkpoint's pickle builds thousands).</summary>
+    public const int MaxValues = 20_000_000;
 
-    private const string RebuildTensorV2 = "torch._utils._rebuild_tensor_v2";
-    private const string RebuildTensor = "torch._utils._rebuild_tensor";
-    private const string RebuildParameter = "torch._utils._rebuild_parameter";
-    private const string RebuildParameterWithState = "torch._utils._rebuild_parameter_with_state";
-    private const string OrderedDict = "collections.OrderedDict";
     private const int MaxDimensions = 64;
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -49,6 +41,7 @@ internal sealed class PickleReader
     private readonly Dictionary<string, PyStorage> _storages = new(StringComparer.Ordinal);
     private int _position;
     private int _opcodeAt;
+    private int _values;
 
     private PickleReader(byte[] data, string recordName)
     {
@@ -80,16 +73,20 @@ internal sealed class PickleReader
                     var protocol = ReadByte();
                     if (protocol > 5)
                     {
-                        throw Error($"pickle protocol {protocol} is not supported (PyTorch writes protocol 2)");
+                        throw Error($"pickle protocol {protocol} is not supported (PyTorch writes protocol 2 by default)");
                     }
                     break;
                 case 0x95: // FRAME (protocol 4): a length hint only
                     Take(8);
                     break;
                 case (byte)'c': // GLOBAL
-                    Push(Global(ReadLine(), ReadLine()));
+                {
+                    var module = ReadLine();
+                    Push(Global(module, ReadLine()));
                     break;
+                }
                 case 0x93: // STACK_GLOBAL
+                {
                     var name = Pop() as string;
                     var module = Pop() as string;
                     if (name is null || module is null)
@@ -98,6 +95,7 @@ internal sealed class PickleReader
                     }
                     Push(Global(module, name));
                     break;
+                }
                 case (byte)'q': // BINPUT
                     _memo[ReadByte()] = Top();
                     break;
@@ -116,20 +114,36 @@ internal sealed class PickleReader
                 case (byte)'(': // MARK
                     _marks.Add(_stack.Count);
                     break;
+                case (byte)'0': // POP
+                    if (_marks.Count > 0 && _marks[^1] == _stack.Count)
+                    {
+                        _marks.RemoveAt(_marks.Count - 1); // POP of a MARK, as Python's unpickler allows
+                    }
+                    else
+                    {
+                        Pop();
+                    }
+                    break;
+                case (byte)'1': // POP_MARK
+                    PopToMark();
+                    break;
+                case (byte)'2': // DUP
+                    Push(Top());
+                    break;
                 case (byte)')': // EMPTY_TUPLE
-                    Push(new PyTuple([]));
+                    Push(Tuple([]));
                     break;
                 case (byte)'t': // TUPLE
-                    Push(new PyTuple(PopToMark().ToArray()));
+                    Push(Tuple(PopToMark().ToArray()));
                     break;
                 case 0x85: // TUPLE1
-                    Push(new PyTuple([Pop()]));
+                    Push(Tuple([Pop()]));
                     break;
                 case 0x86: // TUPLE2
                 {
                     var b = Pop();
                     var a = Pop();
-                    Push(new PyTuple([a, b]));
+                    Push(Tuple([a, b]));
                     break;
                 }
                 case 0x87: // TUPLE3
@@ -137,7 +151,7 @@ internal sealed class PickleReader
                     var c3 = Pop();
                     var b = Pop();
                     var a = Pop();
-                    Push(new PyTuple([a, b, c3]));
+                    Push(Tuple([a, b, c3]));
                     break;
                 }
                 case (byte)']': // EMPTY_LIST
@@ -146,13 +160,13 @@ internal sealed class PickleReader
                 case (byte)'a': // APPEND
                 {
                     var item = Pop();
-                    ListAtTop().Add(item);
+                    ListAtTop("APPEND").Add(item);
                     break;
                 }
                 case (byte)'e': // APPENDS
                 {
                     var items = PopToMark();
-                    ListAtTop().AddRange(items);
+                    ListAtTop("APPENDS").AddRange(items);
                     break;
                 }
                 case (byte)'}': // EMPTY_DICT
@@ -179,6 +193,25 @@ internal sealed class PickleReader
                     }
                     break;
                 }
+                case 0x8f: // EMPTY_SET
+                    Push(new PySet(frozen: false));
+                    break;
+                case 0x90: // ADDITEMS
+                {
+                    var items = PopToMark();
+                    if (Top() is not PySet { Frozen: false } set)
+                    {
+                        throw Error($"ADDITEMS on {PyValues.Describe(Top())}, which is not a set");
+                    }
+                    foreach (var item in items)
+                    {
+                        set.Add(Key(item));
+                    }
+                    break;
+                }
+                case 0x91: // FROZENSET
+                    Push(Set(PopToMark(), frozen: true));
+                    break;
                 case (byte)'X': // BINUNICODE
                     Push(Utf8(Take(ReadUInt32())));
                     break;
@@ -188,14 +221,21 @@ internal sealed class PickleReader
                 case 0x8d: // BINUNICODE8
                     Push(Utf8(Take(ReadUInt64())));
                     break;
-                case (byte)'U': // SHORT_BINSTRING (Python 2 str; read as Latin-1 like pickle's default 'ASCII' decode allows)
+                case (byte)'U': // SHORT_BINSTRING (Python 2 str; Latin-1, which pickle's default 'ASCII' decoding allows)
                     Push(Encoding.Latin1.GetString(Take(ReadByte())));
+                    break;
+                case (byte)'T': // BINSTRING
+                    Push(Encoding.Latin1.GetString(Take(ReadUInt32())));
                     break;
                 case (byte)'C': // SHORT_BINBYTES
                     Push(Take(ReadByte()).ToArray());
                     break;
                 case (byte)'B': // BINBYTES
                     Push(Take(ReadUInt32()).ToArray());
+                    break;
+                case 0x8e: // BINBYTES8
+                case 0x96: // BYTEARRAY8
+                    Push(Take(ReadUInt64()).ToArray());
                     break;
                 case (byte)'K': // BININT1
                     Push((long)ReadByte());
@@ -207,7 +247,10 @@ internal sealed class PickleReader
                     Push((long)BinaryPrimitives.ReadInt32LittleEndian(Take(4)));
                     break;
                 case 0x8a: // LONG1
-                    Push(Long1(Take(ReadByte())));
+                    Push(Long(Take(ReadByte())));
+                    break;
+                case 0x8b: // LONG4
+                    Push(Long(Take(ReadUInt32())));
                     break;
                 case (byte)'G': // BINFLOAT (big-endian)
                     Push(BinaryPrimitives.ReadDoubleBigEndian(Take(8)));
@@ -228,7 +271,14 @@ internal sealed class PickleReader
                 {
                     var args = Pop();
                     var callable = Pop();
-                    Push(Reduce(callable, args));
+                    Push(Call(callable, args, "REDUCE"));
+                    break;
+                }
+                case 0x81: // NEWOBJ
+                {
+                    var args = Pop();
+                    var type = Pop();
+                    Push(NewObject(type, args));
                     break;
                 }
                 case (byte)'b': // BUILD
@@ -255,56 +305,109 @@ internal sealed class PickleReader
 
     private PyGlobal Global(string module, string name)
     {
-        var global = new PyGlobal(module, name);
-        if (!AllowedGlobals.Contains(global.FullName))
+        if (PickleAllowList.RoleOf(module, name) is null)
         {
+            var full = module + "." + name;
+            var hint = name.Length > 0 && char.IsUpper(name[0]) && !module.StartsWith("torch", StringComparison.Ordinal)
+                ? ". If it is a whole pickled model (torch.save(model)), it needs that Python class: load it in Python and " +
+                  "save model.state_dict() instead"
+                : "";
             throw new InvalidDataException(
-                $"{_recordName} asks for the Python global '{global.FullName}' (byte {_opcodeAt}), which is refused: only " +
-                "the globals a state_dict needs are allowed (collections.OrderedDict, torch._utils._rebuild_tensor_v2, " +
-                "torch._utils._rebuild_parameter and torch.*Storage). Nothing in the file was executed.");
+                $"{_recordName} asks for the Python global '{full}' (byte {_opcodeAt}), which is refused: only what " +
+                "torch.load(weights_only=True) allows is read (tensors, dicts, lists, tuples, sets, str, bytes, numbers, " +
+                $"bool, None, torch.Size, torch.device, dtypes). Nothing in the file was executed{hint}");
         }
-        return global;
+        return new PyGlobal(module, name);
     }
 
-    private object Reduce(object? callable, object? args)
+    private object? Call(object? callable, object? args, string opcode)
     {
         if (callable is not PyGlobal global)
         {
-            throw Error($"REDUCE on {Describe(callable)}, which is not a callable global");
+            throw Error($"{opcode} on {PyValues.Describe(callable)}, which is not a callable global");
         }
         if (args is not PyTuple a)
         {
-            throw Error($"REDUCE of {global} with {Describe(args)} instead of an argument tuple");
+            throw Error($"{opcode} of {global} with {PyValues.Describe(args)} instead of an argument tuple");
         }
-        switch (global.FullName)
+        var role = PickleAllowList.RoleOf(global.Module, global.Name)!.Value;
+        switch (role)
         {
-            case OrderedDict:
-                if (a.Count != 0)
-                {
-                    throw Error("collections.OrderedDict is only supported with no arguments");
-                }
+            case GlobalRole.OrderedDict or GlobalRole.Counter when a.Count == 0:
                 return new PyDict();
-            case RebuildTensorV2 when a.Count is 6 or 7:
+            case GlobalRole.OrderedDict or GlobalRole.Counter when a.Count == 1:
+                return DictFrom(a[0], global);
+            case GlobalRole.Set when a.Count == 0:
+                return new PySet(frozen: false);
+            case GlobalRole.Set when a.Count == 1 && a[0] is List<object?> or PyTuple or PySet:
+                return Set(Iterate(a[0]), frozen: false);
+            case GlobalRole.Complex when a.Count is 1 or 2:
+                return new Complex(Real(a[0], global), a.Count == 2 ? Real(a[1], global) : 0);
+            case GlobalRole.CodecsEncode when a.Count is 1 or 2 && a[0] is string text:
+                return Encode(text, a.Count == 2 ? a[1] as string : "utf-8", global);
+            case GlobalRole.ByteArray when a.Count == 0:
+                return Array.Empty<byte>();
+            case GlobalRole.ByteArray when a.Count == 1 && a[0] is byte[] bytes:
+                return bytes;
+            case GlobalRole.ByteArray when a.Count == 2 && a[0] is string text:
+                return Encode(text, a[1] as string, global);
+            case GlobalRole.Size when a.Count == 0:
+                return Tuple([]);
+            case GlobalRole.Size when a.Count == 1 && a[0] is PyTuple dims:
+                _ = Longs(dims, "torch.Size", global);
+                return dims;
+            case GlobalRole.Device when a.Count is 1 or 2 && a[0] is string deviceType:
+                return Device(deviceType, a.Count == 2 ? a[1] : null, global);
+            case GlobalRole.Layout when a.Count == 1 && a[0] is string layout:
+                return layout;
+            case GlobalRole.Parameter when a.Count is 1 or 2:
+                _ = a.Count == 2 ? Arg<bool>(a, 1, global) : true;
+                return Arg<PyTensor>(a, 0, global);
+            case GlobalRole.RebuildTensor when a.Count == 4:
+                return Tensor(a, global, dtype: null);
+            case GlobalRole.RebuildTensorV2 when a.Count is 6 or 7:
                 CheckHooks(a[5], global);
                 _ = Arg<bool>(a, 4, global);
-                return Tensor(a, global);
-            case RebuildTensor when a.Count == 4:
-                return Tensor(a, global);
-            case RebuildParameter when a.Count == 3:
-            case RebuildParameterWithState when a.Count == 4:
+                return Tensor(a, global, dtype: null);
+            case GlobalRole.RebuildTensorV3 when a.Count is 7 or 8:
+                CheckHooks(a[5], global);
+                _ = Arg<bool>(a, 4, global);
+                return Tensor(a, global, Arg<PyGlobal>(a, 6, global));
+            case GlobalRole.RebuildParameter when a.Count == 3:
+            case GlobalRole.RebuildParameterWithState when a.Count == 4:
                 CheckHooks(a[2], global);
                 _ = Arg<bool>(a, 1, global);
                 return Arg<PyTensor>(a, 0, global);
-            default:
-                if (global.Name.EndsWith("Storage", StringComparison.Ordinal))
+            case GlobalRole.RebuildFromType when a.Count == 4:
+                // _rebuild_from_type_v2(func, type, args, state): a plain tensor or Parameter with Python attributes
+                // (state), which do not matter for the weights.
+                var type = Arg<PyGlobal>(a, 1, global);
+                if (type.FullName is not ("torch.Tensor" or "torch.nn.parameter.Parameter"))
                 {
-                    throw Error($"{global} may only appear in a persistent id, not be called");
+                    throw Error($"{global}: the type {type} is not torch.Tensor or torch.nn.Parameter");
                 }
-                throw Error($"{global} called with {a.Count} argument(s), which this reader does not support");
+                return Call(a[0], a[2], opcode) as PyTensor ?? throw Error($"{global}: its function does not rebuild a tensor");
+            case GlobalRole.UnsupportedTensor:
+                throw Error($"{global} rebuilds a kind of tensor this reader does not load (sparse, quantized, nested, meta " +
+                    "or a tensor subclass); save dense tensors (tensor.to_dense(), dequantize())");
+            case GlobalRole.Value:
+                throw Error($"{global} is a value here, it may not be called ({opcode})");
+            default:
+                throw Error($"{global} called with {a.Count} argument(s) of unexpected types, which this reader does not support");
         }
     }
 
-    private PyTensor Tensor(PyTuple a, PyGlobal global)
+    private object? NewObject(object? type, object? args)
+    {
+        if (type is PyGlobal global && PickleAllowList.RoleOf(global.Module, global.Name) is
+                GlobalRole.Parameter or GlobalRole.OrderedDict or GlobalRole.Counter or GlobalRole.Set or GlobalRole.Size)
+        {
+            return Call(type, args, "NEWOBJ");
+        }
+        throw Error($"NEWOBJ of {PyValues.Describe(type)} is not supported (only torch.nn.Parameter and containers)");
+    }
+
+    private PyTensor Tensor(PyTuple a, PyGlobal global, PyGlobal? dtype)
     {
         var storage = Arg<PyStorage>(a, 0, global);
         var offset = Arg<long>(a, 1, global);
@@ -314,11 +417,20 @@ internal sealed class PickleReader
         {
             throw Error($"{global}: size {ShapeText.Of(shape)} and stride {ShapeText.Of(stride)} differ in length");
         }
-        if (offset < 0 || stride.Any(s => s < 0))
+        if (offset < 0 || stride.Any(s => s < 0) || shape.Any(d => d < 0))
         {
-            throw Error($"{global}: negative storage offset or stride");
+            throw Error($"{global}: negative storage offset, size or stride");
         }
-        return new PyTensor(storage, offset, shape, stride);
+        var elementType = storage.DType;
+        if (dtype is not null)
+        {
+            elementType = DTypes.FromPythonName(dtype.Name) ?? throw Error($"{global}: the element type {dtype} is not supported");
+            if (!storage.Untyped && elementType != storage.DType)
+            {
+                throw Error($"{global}: the element type {dtype} differs from its {storage.DType.Name} storage");
+            }
+        }
+        return new PyTensor(storage, elementType, offset, shape, stride);
     }
 
     private void CheckHooks(object? hooks, PyGlobal global)
@@ -338,7 +450,7 @@ internal sealed class PickleReader
         var result = new long[tuple.Count];
         for (var i = 0; i < result.Length; i++)
         {
-            result[i] = tuple[i] is long v ? v : throw Error($"{global}: {what} holds {Describe(tuple[i])}, not an int");
+            result[i] = tuple[i] is long v ? v : throw Error($"{global}: {what} holds {PyValues.Describe(tuple[i])}, not an int");
         }
         return result;
     }
@@ -349,18 +461,124 @@ internal sealed class PickleReader
         {
             return value;
         }
-        throw Error($"{global}: argument {index} is {Describe(args[index])}, expected {typeof(T).Name}");
+        throw Error($"{global}: argument {index} is {PyValues.Describe(args[index])}, expected {typeof(T).Name}");
+    }
+
+    private double Real(object? value, PyGlobal global) => value switch
+    {
+        double d => d,
+        long l => l,
+        _ => throw Error($"{global}: {PyValues.Describe(value)} is not a real number"),
+    };
+
+    private byte[] Encode(string text, string? encoding, PyGlobal global)
+    {
+        switch (encoding?.ToLowerInvariant())
+        {
+            case "latin1" or "latin-1" or "iso-8859-1":
+                if (text.Any(c => c > 0xFF))
+                {
+                    throw Error($"{global}: the text has characters outside Latin-1");
+                }
+                return Encoding.Latin1.GetBytes(text);
+            case "utf-8" or "utf8":
+                return Encoding.UTF8.GetBytes(text);
+            case "ascii" when text.All(char.IsAscii):
+                return Encoding.ASCII.GetBytes(text);
+            default:
+                throw Error($"{global}: the encoding {PyValues.Describe(encoding)} is not supported");
+        }
+    }
+
+    private PyDevice Device(string type, object? index, PyGlobal global)
+    {
+        var colon = type.IndexOf(':', StringComparison.Ordinal);
+        if (colon >= 0 && index is null && long.TryParse(type[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+        {
+            return new PyDevice(type[..colon], parsed);
+        }
+        return index switch
+        {
+            null => new PyDevice(type, null),
+            long i when i >= 0 => new PyDevice(type, i),
+            _ => throw Error($"{global}: the device index is {PyValues.Describe(index)}"),
+        };
+    }
+
+    private PyDict DictFrom(object? source, PyGlobal global)
+    {
+        var dict = new PyDict();
+        switch (source)
+        {
+            case PyDict other:
+                foreach (var (key, value) in other.Items)
+                {
+                    dict.Set(key, value);
+                }
+                return dict;
+            case List<object?> or PyTuple:
+                foreach (var item in Iterate(source))
+                {
+                    if (item is not PyTuple { Count: 2 } pair)
+                    {
+                        throw Error($"{global}: an item is {PyValues.Describe(item)}, not a (key, value) pair");
+                    }
+                    dict.Set(Key(pair[0]), pair[1]);
+                }
+                return dict;
+            default:
+                throw Error($"{global} of {PyValues.Describe(source)} is not supported");
+        }
+    }
+
+    private static IEnumerable<object?> Iterate(object? source) => source switch
+    {
+        List<object?> list => list,
+        PyTuple tuple => tuple.Items,
+        PySet set => set.Items,
+        _ => [],
+    };
+
+    private PySet Set(IEnumerable<object?> items, bool frozen)
+    {
+        var set = new PySet(frozen);
+        foreach (var item in items)
+        {
+            set.Add(Key(item));
+        }
+        if (frozen && set.Depth > PyValues.MaxDepth)
+        {
+            throw Error($"frozensets nest more than {PyValues.MaxDepth} levels deep");
+        }
+        return set;
+    }
+
+    private PyTuple Tuple(object?[] items)
+    {
+        var tuple = new PyTuple(items);
+        if (tuple.Depth > PyValues.MaxDepth)
+        {
+            throw Error($"tuples nest more than {PyValues.MaxDepth} levels deep");
+        }
+        return tuple;
     }
 
     private PyStorage PersistentLoad(object? pid)
     {
         if (pid is not PyTuple { Count: 5 } t || t[0] is not "storage")
         {
-            throw Error($"persistent id {Describe(pid)} is not ('storage', type, key, location, numel)");
+            throw Error($"persistent id {PyValues.Describe(pid)} is not ('storage', type, key, location, numel)");
         }
-        if (t[1] is not PyGlobal type || DTypes.FromStorageClass(type.Name) is not { } dtype || type.Module != "torch")
+        if (t[1] is not PyGlobal type)
         {
-            throw Error($"persistent id names the storage type {Describe(t[1])}, which is not supported");
+            throw Error($"persistent id names the storage type {PyValues.Describe(t[1])}, which is not a storage class");
+        }
+        var untyped = type.FullName is "torch.storage.UntypedStorage";
+        var dtype = untyped ? DTypes.Of(TorchSharp.torch.ScalarType.Byte)
+            : type.Module == "torch" ? DTypes.FromStorageClass(type.Name) : null;
+        if (dtype is null)
+        {
+            throw Error($"persistent id names the storage type {type}, which is not supported");
         }
         if (t[2] is not string key || key.Length == 0 || t[3] is not string location || t[4] is not long numel || numel < 0)
         {
@@ -370,6 +588,10 @@ internal sealed class PickleReader
         {
             throw Error($"storage key '{key}' is not a plain record name");
         }
+        if (numel > long.MaxValue / 16)
+        {
+            throw Error($"storage '{key}' declares {numel} elements, which overflows");
+        }
         if (_storages.TryGetValue(key, out var existing))
         {
             if (existing.DType != dtype || existing.Numel != numel)
@@ -378,7 +600,7 @@ internal sealed class PickleReader
             }
             return existing;
         }
-        var storage = new PyStorage(key, dtype, numel, location);
+        var storage = new PyStorage(key, dtype, numel, location, untyped);
         _storages[key] = storage;
         return storage;
     }
@@ -386,26 +608,35 @@ internal sealed class PickleReader
     private void Build(object? instance, object? state)
     {
         // torch.save(OrderedDict) attaches `_metadata` (per-module versions) this way; it does not affect the tensors.
-        if (instance is PyDict && state is PyDict)
+        // A Parameter's or tensor's Python attributes (BUILD after _rebuild_parameter_with_state) do not either.
+        if (instance is PyDict && state is PyDict or null)
         {
             return;
         }
-        throw Error($"BUILD of {Describe(instance)} with {Describe(state)} is not supported (only OrderedDict metadata)");
+        throw Error($"BUILD of {PyValues.Describe(instance)} with {PyValues.Describe(state)} is not supported " +
+            "(PyTorch's weights-only loader builds only OrderedDict attributes)");
     }
 
-    private object Key(object? key) =>
-        key is string or long ? key : throw Error($"dict key {Describe(key)} is not a str or int");
+    private object? Key(object? key) =>
+        PyValues.IsHashable(key) ? key : throw Error($"{PyValues.Describe(key)} is unhashable and cannot be a dict key or set item");
 
-    private List<object?> ListAtTop() =>
-        Top() is List<object?> list ? list : throw Error("APPEND on something that is not a list");
+    private List<object?> ListAtTop(string opcode) =>
+        Top() is List<object?> list ? list : throw Error($"{opcode} on {PyValues.Describe(Top())}, which is not a list");
 
     private PyDict DictAtTop() =>
-        Top() is PyDict dict ? dict : throw Error("SETITEM on something that is not a dict");
+        Top() is PyDict dict ? dict : throw Error($"SETITEM on {PyValues.Describe(Top())}, which is not a dict");
 
     private object? MemoGet(long index) =>
         _memo.TryGetValue(index, out var value) ? value : throw Error($"memo entry {index} is read before it is written");
 
-    private void Push(object? value) => _stack.Add(value);
+    private void Push(object? value)
+    {
+        if (++_values > MaxValues)
+        {
+            throw Error($"it builds more than {MaxValues:N0} values, which this reader does not load");
+        }
+        _stack.Add(value);
+    }
 
     private object? Pop()
     {
@@ -429,7 +660,7 @@ internal sealed class PickleReader
     {
         if (_marks.Count == 0)
         {
-            throw Error("no MARK before a TUPLE, APPENDS or SETITEMS");
+            throw Error("no MARK before a TUPLE, APPENDS, SETITEMS or ADDITEMS");
         }
         var mark = _marks[^1];
         _marks.RemoveAt(_marks.Count - 1);
@@ -479,59 +710,23 @@ internal sealed class PickleReader
         }
     }
 
-    private long Long1(ReadOnlySpan<byte> bytes)
+    // Python's LONG1/LONG4: little-endian two's complement of any length; a long where it fits.
+    private object Long(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.Length == 0)
-        {
-            return 0;
-        }
         if (bytes.Length > 8)
         {
-            throw Error($"an integer of {bytes.Length} bytes does not fit in 64 bits");
+            return new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
+        }
+        if (bytes.Length == 0)
+        {
+            return 0L;
         }
         Span<byte> buffer = stackalloc byte[8];
-        var fill = (bytes[^1] & 0x80) != 0 ? (byte)0xFF : (byte)0;
-        buffer.Fill(fill);
+        buffer.Fill((bytes[^1] & 0x80) != 0 ? (byte)0xFF : (byte)0);
         bytes.CopyTo(buffer);
         return BinaryPrimitives.ReadInt64LittleEndian(buffer);
     }
 
     private InvalidDataException Error(string problem) =>
-        new($"{_recordName} is not a valid state_dict pickle: {problem} (at byte {_opcodeAt.ToString(CultureInfo.InvariantCulture)})");
-
-    private static string Describe(object? value) => value switch
-    {
-        null => "None",
-        string s => $"the str '{(s.Length > 40 ? s[..40] + "..." : s)}'",
-        long l => $"the int {l}",
-        bool b => b ? "True" : "False",
-        double => "a float",
-        byte[] => "bytes",
-        PyTuple t => $"a tuple of {t.Count}",
-        List<object?> => "a list",
-        PyDict => "a dict",
-        PyGlobal g => g.FullName,
-        PyStorage => "a storage",
-        PyTensor => "a tensor",
-        _ => value.GetType().Name,
-    };
-
-    private static HashSet<string> BuildAllowedGlobals()
-    {
-        var set = new HashSet<string>(StringComparer.Ordinal)
-        {
-            OrderedDict, RebuildTensorV2, RebuildTensor, RebuildParameter, RebuildParameterWithState,
-        };
-        foreach (var type in new[]
-                 {
-                     TorchSharp.torch.ScalarType.Float32, TorchSharp.torch.ScalarType.Float64, TorchSharp.torch.ScalarType.Float16,
-                     TorchSharp.torch.ScalarType.BFloat16, TorchSharp.torch.ScalarType.Int64, TorchSharp.torch.ScalarType.Int32,
-                     TorchSharp.torch.ScalarType.Int16, TorchSharp.torch.ScalarType.Int8, TorchSharp.torch.ScalarType.Byte,
-                     TorchSharp.torch.ScalarType.Bool, TorchSharp.torch.ScalarType.ComplexFloat32, TorchSharp.torch.ScalarType.ComplexFloat64,
-                 })
-        {
-            set.Add("torch." + DTypes.Of(type).StorageClass);
-        }
-        return set;
-    }
+        new($"{_recordName} is not a valid checkpoint pickle: {problem} (at byte {_opcodeAt.ToString(CultureInfo.InvariantCulture)})");
 }

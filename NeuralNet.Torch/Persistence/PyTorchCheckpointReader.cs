@@ -19,28 +19,42 @@ internal static class PyTorchCheckpointReader
 {
     private const long MaxPickleBytes = 256L * 1024 * 1024;
 
-    /// <summary>Reads every tensor of the archive.</summary>
+    /// <summary>Reads the tensors of the archive's state_dict (see <see cref="StateDictSelection"/>).</summary>
     /// <param name="stream">The file, positioned anywhere (it must be seekable).</param>
-    /// <returns>The tensors in the state_dict's order.</returns>
-    /// <exception cref="InvalidDataException">The file is not a valid state_dict archive; the message says why.</exception>
-    public static List<StateEntry> Read(Stream stream)
+    /// <param name="entry">The top-level key of the state_dict (<see cref="CheckpointLoadOptions.Entry"/>), or null.</param>
+    /// <returns>The tensors in the state_dict's order, and the top-level key they came from (null for a bare state_dict).</returns>
+    /// <exception cref="InvalidDataException">The file is not a valid archive or holds no (single) state_dict; the
+    /// message says why.</exception>
+    public static (List<StateEntry> Entries, string? Entry) Read(Stream stream, string? entry)
     {
-        ZipArchive zip;
+        using var zip = Open(stream);
+        return Read(zip, stream.Length, entry);
+    }
+
+    /// <summary>True when the archive is a TorchScript archive (<c>torch.jit.save</c>): it has
+    /// <c>constants.pkl</c> or <c>code/</c> records.</summary>
+    /// <exception cref="InvalidDataException">The zip archive is not readable.</exception>
+    public static bool IsTorchScript(Stream stream)
+    {
+        using var zip = Open(stream);
+        return zip.Entries.Any(e =>
+            e.FullName.EndsWith("/constants.pkl", StringComparison.Ordinal) || e.FullName.Contains("/code/", StringComparison.Ordinal));
+    }
+
+    private static ZipArchive Open(Stream stream)
+    {
+        stream.Position = 0;
         try
         {
-            zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+            return new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
         }
         catch (InvalidDataException e)
         {
             throw new InvalidDataException($"it starts like a zip archive but is not a readable one (truncated or corrupt: {e.Message})", e);
         }
-        using (zip)
-        {
-            return Read(zip, stream.Length);
-        }
     }
 
-    private static List<StateEntry> Read(ZipArchive zip, long fileLength)
+    private static (List<StateEntry> Entries, string? Entry) Read(ZipArchive zip, long fileLength, string? entryName)
     {
         var entries = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
         foreach (var entry in zip.Entries)
@@ -59,11 +73,6 @@ internal static class PyTorchCheckpointReader
         var pickles = entries.Keys.Where(n => n.EndsWith("/data.pkl", StringComparison.Ordinal) && n.Count(c => c == '/') == 1).ToList();
         if (pickles.Count == 0)
         {
-            if (entries.Keys.Any(n => n.EndsWith("constants.pkl", StringComparison.Ordinal) || n.Contains("/code/", StringComparison.Ordinal)))
-            {
-                throw new InvalidDataException(
-                    "it is a TorchScript archive (torch.jit.save), not a state_dict; save one with torch.save(model.state_dict(), path)");
-            }
             throw new InvalidDataException("it is a zip archive but not a torch.save file (no <name>/data.pkl record)");
         }
         if (pickles.Count > 1)
@@ -71,11 +80,6 @@ internal static class PyTorchCheckpointReader
             throw new InvalidDataException($"it holds {pickles.Count} data.pkl records ({string.Join(", ", pickles)}); expected one");
         }
         var prefix = pickles[0][..^"data.pkl".Length];
-        if (entries.ContainsKey(prefix + "constants.pkl"))
-        {
-            throw new InvalidDataException(
-                "it is a TorchScript archive (torch.jit.save), not a state_dict; save one with torch.save(model.state_dict(), path)");
-        }
 
         var bigEndian = false;
         if (entries.TryGetValue(prefix + "byteorder", out var byteorderEntry))
@@ -91,26 +95,15 @@ internal static class PyTorchCheckpointReader
 
         var pickleEntry = entries[pickles[0]];
         var root = PickleReader.Read(ReadRecord(pickleEntry, MaxPickleBytes), pickleEntry.FullName);
-        if (root is not PyDict dict)
-        {
-            throw new InvalidDataException(
-                $"{pickleEntry.FullName} holds {(root is null ? "None" : "something other than a dict")}; expected a state_dict " +
-                "(torch.save(model.state_dict(), path))");
-        }
+        var (dict, chosen) = StateDictSelection.Select(root, entryName, pickleEntry.FullName);
 
+        // Only the chosen state_dict's storages are read (an optimizer's state is left in the archive).
         var storages = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var result = new List<StateEntry>(dict.Items.Count);
         foreach (var (key, value) in dict.Items)
         {
-            if (key is not string name)
-            {
-                throw new InvalidDataException($"the state_dict has the non-string key {key}");
-            }
-            if (value is not PyTensor tensor)
-            {
-                throw new InvalidDataException(
-                    $"the value of '{name}' is not a tensor; this reader loads state_dicts (a dict of tensors), not whole training checkpoints");
-            }
+            var name = (string)key!;
+            var tensor = (PyTensor)value!;
             var storage = tensor.Storage;
             if (!storages.TryGetValue(storage.Key, out var bytes))
             {
@@ -119,42 +112,34 @@ internal static class PyTorchCheckpointReader
                 {
                     throw new InvalidDataException($"record '{recordName}' (the data of '{name}') is missing");
                 }
-                long expected;
-                try
-                {
-                    expected = checked(storage.Numel * storage.DType.Size);
-                }
-                catch (OverflowException)
-                {
-                    throw new InvalidDataException($"storage '{storage.Key}' declares {storage.Numel} elements, which overflows");
-                }
-                if (record.Length != expected)
+                if (record.Length != storage.ByteLength)
                 {
                     throw new InvalidDataException(
                         $"record '{recordName}' holds {record.Length} bytes, but the pickle declares {storage.Numel} " +
-                        $"{storage.DType.Name} elements ({expected} bytes)");
+                        $"{storage.DType.Name} elements ({storage.ByteLength} bytes)");
                 }
-                bytes = ReadRecord(record, expected);
+                bytes = ReadRecord(record, storage.ByteLength);
                 if (bigEndian)
                 {
-                    SwapBytes(bytes, storage.DType);
+                    SwapBytes(bytes, tensor.DType);
                 }
                 storages[storage.Key] = bytes;
             }
-            result.Add(new StateEntry(name, storage.DType.Type, tensor.Shape, Gather(bytes, storage, tensor, name)));
+            result.Add(new StateEntry(name, tensor.DType.Type, tensor.Shape, Gather(bytes, tensor, name)));
         }
-        return result;
+        return (result, chosen);
     }
 
     /// <summary>Copies the elements of a (possibly strided) view out of its storage, in row-major order.</summary>
-    private static byte[] Gather(byte[] storage, PyStorage info, PyTensor tensor, string name)
+    private static byte[] Gather(byte[] storage, PyTensor tensor, string name)
     {
-        var elementSize = info.DType.Size;
-        var size = StateEntry.ByteSize(tensor.Shape, info.DType.Type, name);
+        var elementSize = tensor.DType.Size;
+        var size = StateEntry.ByteSize(tensor.Shape, tensor.DType.Type, name);
         if (size == 0)
         {
             return [];
         }
+        var storageElements = storage.LongLength / elementSize;
         long last;
         try
         {
@@ -168,19 +153,19 @@ internal static class PyTorchCheckpointReader
         {
             throw new InvalidDataException($"the view of '{name}' overflows its storage");
         }
-        if (last >= info.Numel)
+        if (last >= storageElements)
         {
             throw new InvalidDataException(
                 $"tensor '{name}' {ShapeText.Of(tensor.Shape)} (offset {tensor.Offset}, stride " +
-                $"{ShapeText.Of(tensor.Stride)}) reaches element {last} of a storage of {info.Numel}");
+                $"{ShapeText.Of(tensor.Stride)}) reaches element {last} of a storage of {storageElements}");
         }
 
-        if (StateEntry.Numel(tensor.Shape) > info.Numel)
+        if (StateEntry.Numel(tensor.Shape) > storageElements)
         {
             // Only views that repeat elements (a stride of 0, overlapping strides) can be larger than their storage.
             throw new InvalidDataException(
                 $"tensor '{name}' {ShapeText.Of(tensor.Shape)} is an overlapping view with more elements than its storage " +
-                $"({info.Numel}), which is not supported");
+                $"({storageElements}), which is not supported");
         }
         var result = new byte[size];
         if (IsContiguous(tensor.Shape, tensor.Stride))
@@ -242,7 +227,7 @@ internal static class PyTorchCheckpointReader
         {
             throw new InvalidDataException($"record '{entry.FullName}' cannot be read (truncated or corrupt: {e.Message})", e);
         }
-        if (Crc32.Compute(buffer) != entry.Crc32)
+        if (System.IO.Hashing.Crc32.HashToUInt32(buffer) != entry.Crc32)
         {
             throw new InvalidDataException($"record '{entry.FullName}' is corrupt (its CRC-32 does not match)");
         }

@@ -29,17 +29,35 @@ internal static class StateDictTransfer
 
     /// <summary>Checks every key, shape and element type first, then copies the tensors into the module. Nothing is
     /// changed unless everything fits.</summary>
+    /// <param name="module">The model.</param>
+    /// <param name="sources">The file's (or dictionary's) tensors, in order.</param>
+    /// <param name="options">Strictness, conversion and <see cref="CheckpointLoadOptions.StripPrefix"/>.</param>
+    /// <param name="fullPath">The file, or null for a state_dict given in memory.</param>
     /// <exception cref="CheckpointMismatchException">Something does not fit; the module is unchanged.</exception>
-    public static IncompatibleKeys Apply(Module module, IReadOnlyList<StateEntry> entries, CheckpointLoadOptions options, string fullPath)
+    /// <exception cref="CheckpointException">Removing the prefix makes two keys equal; the module is unchanged.</exception>
+    public static IncompatibleKeys Apply(Module module, IReadOnlyList<StateSource> sources, CheckpointLoadOptions options, string? fullPath)
     {
-        var target = module.state_dict();
-        var file = new Dictionary<string, StateEntry>(StringComparer.Ordinal);
-        foreach (var entry in entries)
+        var subject = fullPath is null ? "the state_dict" : $"checkpoint '{fullPath}'";
+        var stripped = -1;
+        if (options.StripPrefix is { } prefix)
         {
-            file[entry.Name] = entry;
+            try
+            {
+                (sources, stripped) = StateDictKeys.Strip(sources, s => s.Name, (s, name) => s with { Name = name }, prefix);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new CheckpointException(fullPath ?? "", $"Cannot load {subject}: {e.Message}. Nothing was changed.", e);
+            }
+        }
+        var target = module.state_dict();
+        var file = new Dictionary<string, StateSource>(StringComparer.Ordinal);
+        foreach (var source in sources)
+        {
+            file[source.Name] = source;
         }
         var missing = target.Keys.Where(k => !file.ContainsKey(k)).ToList();
-        var unexpected = entries.Select(e => e.Name).Where(n => !target.ContainsKey(n)).ToList();
+        var unexpected = sources.Select(e => e.Name).Where(n => !target.ContainsKey(n)).ToList();
         var mismatches = new List<string>();
         var convertible = false;
         foreach (var (name, tensor) in target)
@@ -54,7 +72,7 @@ internal static class StateDictTransfer
             }
             else if (entry.DType != tensor.dtype)
             {
-                var floating = DTypes.Of(entry.DType).IsFloatingPoint && tensor.is_floating_point();
+                var floating = DTypes.IsSupported(entry.DType) && DTypes.Of(entry.DType).IsFloatingPoint && tensor.is_floating_point();
                 if (!(floating && options.ConvertFloatingPoint))
                 {
                     mismatches.Add($"{name}: expected {DTypes.Name(tensor.dtype)}, found {DTypes.Name(entry.DType)}");
@@ -76,13 +94,29 @@ internal static class StateDictTransfer
                 parts.Add("unexpected keys: " + string.Join(", ", unexpected));
             }
             parts.AddRange(mismatches);
-            var hint = convertible ? " (CheckpointLoadOptions.ConvertFloatingPoint converts floating-point types)" : "";
+            var hints = new List<string>();
+            var suggested = keyProblems ? StateDictKeys.MatchingPrefix(sources.Select(s => s.Name).ToList(), target.Keys) : null;
+            if (suggested is not null)
+            {
+                hints.Add($"every key of {(fullPath is null ? "the state_dict" : "the file")} starts with '{suggested}': " +
+                    $"CheckpointLoadOptions.StripPrefix \"{suggested}\" removes it");
+            }
+            if (stripped == 0)
+            {
+                hints.Add($"CheckpointLoadOptions.StripPrefix '{options.StripPrefix}' matched none of the keys");
+            }
+            if (convertible)
+            {
+                hints.Add("CheckpointLoadOptions.ConvertFloatingPoint converts floating-point types");
+            }
+            var hint = hints.Count == 0 ? "" : " (" + string.Join("; ", hints) + ")";
             throw new CheckpointMismatchException(
-                fullPath,
-                $"Cannot load checkpoint '{fullPath}' into {module.GetType().Name}: {string.Join("; ", parts)}{hint}. Nothing was changed.",
+                fullPath ?? "",
+                $"Cannot load {subject} into {module.GetType().Name}: {string.Join("; ", parts)}{hint}. Nothing was changed.",
                 options.Strict ? missing : [],
                 options.Strict ? unexpected : [],
-                mismatches);
+                mismatches,
+                suggested);
         }
 
         // Everything that can fail (allocation, conversion, the copy to the model's device) happens before the first
@@ -95,11 +129,7 @@ internal static class StateDictTransfer
             {
                 continue;
             }
-            var source = empty(entry.Shape, entry.DType, CPU);
-            if (entry.Data.Length > 0)
-            {
-                source.bytes = entry.Data;
-            }
+            var source = entry.Materialize();
             if (source.dtype != tensor.dtype || source.device_type != tensor.device_type || source.device_index != tensor.device_index)
             {
                 source = source.to(tensor.dtype, tensor.device);

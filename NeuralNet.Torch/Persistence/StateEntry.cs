@@ -46,4 +46,15 @@ internal sealed record StateEntry(string Name, ScalarType DType, long[] Shape, b
         }
         return (int)(numel * size);
     }
+
+    /// <summary>A new CPU tensor holding <see cref="Data"/>; the caller owns it.</summary>
+    public Tensor ToTensor()
+    {
+        var tensor = empty(Shape, DType, CPU);
+        if (Data.Length > 0)
+        {
+            tensor.bytes = Data;
+        }
+        return tensor;
+    }
 }

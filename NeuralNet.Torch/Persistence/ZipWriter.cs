@@ -35,7 +35,7 @@ internal sealed class ZipWriter
         {
             throw new IOException("the archive would exceed 4 GiB or 65,534 records, which needs zip64 (not supported)");
         }
-        var crc = Crc32.Compute(data);
+        var crc = System.IO.Hashing.Crc32.HashToUInt32(data);
         var header = new byte[30 + nameBytes.Length + padding];
         var span = header.AsSpan();
         BinaryPrimitives.WriteUInt32LittleEndian(span, 0x04034b50);

@@ -1,23 +1,28 @@
 // Lists a checkpoint's tensors, loads it strictly into the document's model, and optionally converts it:
 //
-//   state_dict = torch.load(FILE, weights_only=True)
+//   checkpoint = torch.load(FILE, weights_only=True)
+//   state_dict = checkpoint[NAME]                       # --entry NAME (found by itself when there is one)
+//   consume_prefix_in_state_dict_if_present(state_dict, P)   # --strip-prefix P, e.g. module. (DataParallel)
 //   for name, t in state_dict.items(): print(name, t.dtype, list(t.shape))
-//   print(model.load_state_dict(state_dict))            # <All keys matched successfully>
+//   print(model.load_state_dict(state_dict))            # <All keys matched successfully>; --convert-dtype for float16/bfloat16
 //   torch.save(model.state_dict(), OUT)                 # --convert OUT (format from OUT's extension)
 //   torch.onnx.export(model, X, OUT, dynamic_axes=...)  # --convert OUT.onnx
 //
-// FILE may be a PyTorch .pt/.pth, a .safetensors or a TorchSharp .dat file: the format is read from its bytes.
-// OUT.onnx is a standard ONNX graph (opset 17, input "input" [batch, 784], output "logits" [batch, 10]) for ONNX
-// Runtime, Triton or any other ONNX tool.
+// FILE may be a PyTorch .pt/.pth (a state_dict, or a training or Lightning checkpoint holding one), a TorchScript
+// archive (torch.jit.save: its weights are copied by key), a .safetensors or a TorchSharp .dat file: the format is
+// read from its bytes. OUT.onnx is a standard ONNX graph (opset 17, input "input" [batch, 784], output "logits"
+// [batch, 10]) for ONNX Runtime, Triton or any other ONNX tool. Anything refused is one line `error: ...`, exit code 1.
 using NeuralNet.Torch;
 using NeuralNet.Torch.Onnx;
 using NeuralNet.Torch.Persistence;
 
-const string Usage = "usage: Checkpoints FILE [--variant documented|quickstart] [--convert OUT.pth|OUT.safetensors|OUT.dat|OUT.onnx]";
+const string Usage = "usage: Checkpoints FILE [--variant documented|quickstart] [--entry NAME] [--strip-prefix P] " +
+    "[--convert-dtype] [--convert OUT.pth|OUT.safetensors|OUT.dat|OUT.onnx]";
 
 string? file = null;
 string? convertTo = null;
 var variant = NeuralNetworkVariant.Quickstart;
+var options = CheckpointLoadOptions.Default;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -29,6 +34,15 @@ for (var i = 0; i < args.Length; i++)
                 case "quickstart": variant = NeuralNetworkVariant.Quickstart; break;
                 default: return Fail($"unknown variant '{args[i]}' ({Usage})", 2);
             }
+            break;
+        case "--entry" when i + 1 < args.Length:
+            options = options with { Entry = args[++i] };
+            break;
+        case "--strip-prefix" when i + 1 < args.Length:
+            options = options with { StripPrefix = args[++i] };
+            break;
+        case "--convert-dtype":
+            options = options with { ConvertFloatingPoint = true };
             break;
         case "--convert" when i + 1 < args.Length:
             convertTo = args[++i];
@@ -55,8 +69,9 @@ try
     // Refuse an output name without a known extension before any work is done.
     var toOnnx = convertTo is not null && Path.GetExtension(convertTo).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
     CheckpointFormat? outputFormat = convertTo is null || toOnnx ? null : OutputFormat(convertTo);
-    var info = Checkpoint.Inspect(file);
-    Console.WriteLine($"{info.FilePath}: {info.Format} checkpoint, {info.Tensors.Count} tensors");
+    var info = Checkpoint.Inspect(file, options);
+    var entry = info.Entry is null ? "" : $" (entry '{info.Entry}')";
+    Console.WriteLine($"{info.FilePath}: {info.Format} checkpoint, {info.Tensors.Count} tensors{entry}");
     var width = info.Tensors.Select(t => t.Name.Length).DefaultIfEmpty(0).Max();
     foreach (var tensor in info.Tensors)
     {
@@ -64,7 +79,7 @@ try
     }
 
     using var model = new NeuralNetwork(variant);
-    Console.WriteLine(model.LoadCheckpoint(file));
+    Console.WriteLine(model.LoadCheckpoint(file, options));
 
     if (convertTo is not null && toOnnx)
     {
@@ -98,8 +113,13 @@ static CheckpointFormat OutputFormat(string path) =>
             ".safetensors, .dat (TorchSharp), or .onnx (ONNX)."),
     };
 
+// The library's messages name its options; on this command line they are flags.
 static int Fail(string message, int exitCode)
 {
-    Console.Error.WriteLine($"error: {message.ReplaceLineEndings(" ")}");
+    var text = message.ReplaceLineEndings(" ")
+        .Replace("CheckpointLoadOptions.ConvertFloatingPoint", "--convert-dtype", StringComparison.Ordinal)
+        .Replace("CheckpointLoadOptions.StripPrefix", "--strip-prefix", StringComparison.Ordinal)
+        .Replace("CheckpointLoadOptions.Entry", "--entry", StringComparison.Ordinal);
+    Console.Error.WriteLine($"error: {text}");
     return exitCode;
 }
