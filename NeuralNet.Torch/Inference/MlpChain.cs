@@ -16,6 +16,9 @@ namespace NeuralNet.Torch.Inference;
 /// <see cref="PackedInference.Freeze"/> also checks it against the model's own forward.</remarks>
 internal sealed class MlpChain
 {
+    [ThreadStatic]
+    private static List<(ModulePath?, nn.Module)>? _leaves;
+
     private MlpChain(Linear[] layers, bool flattensInput, bool finalRelu)
     {
         Layers = layers;
@@ -33,16 +36,46 @@ internal sealed class MlpChain
     /// <summary>True when a ReLU follows the last Linear.</summary>
     public bool FinalRelu { get; }
 
+    /// <summary>The layers' live weight and bias tensors, in order.</summary>
+    public (Tensor Weight, Tensor? Bias)[] Tensors()
+    {
+        var tensors = new (Tensor, Tensor?)[Layers.Length];
+        for (var l = 0; l < tensors.Length; l++)
+        {
+            tensors[l] = (Layers[l].weight, Layers[l].bias);
+        }
+        return tensors;
+    }
+
     /// <summary>Finds the chain in <paramref name="model"/>, or says why it is not one.</summary>
-    /// <remarks>Called at every prediction, so the walk allocates little and builds a module's path only for a reason.</remarks>
-    public static bool TryFind(nn.Module model, out MlpChain chain, out string reason)
+    /// <remarks>Called at every prediction, so the walk first runs without the modules' paths; only when the model is
+    /// not a chain does it run again with them, for the reason.</remarks>
+    public static bool TryFind(nn.Module model, out MlpChain chain, out string reason) =>
+        TryFind(model, null, out chain, out reason) || TryFind(model, ModulePath.Root, out chain, out reason);
+
+    private static bool TryFind(nn.Module model, ModulePath? root, out MlpChain chain, out string reason)
+    {
+        // The calling thread's list, reused: the walk runs at every live prediction.
+        var leaves = _leaves ??= new List<(ModulePath?, nn.Module)>(16);
+        try
+        {
+            if (!Collect(model, root, leaves, out reason))
+            {
+                chain = null!;
+                return false;
+            }
+            return Parse(leaves, out chain, out reason);
+        }
+        finally
+        {
+            leaves.Clear();
+        }
+    }
+
+    // The leaves read as the grammar [Flatten] Linear (ReLU Linear)* [ReLU].
+    private static bool Parse(List<(ModulePath? Path, nn.Module Module)> leaves, out MlpChain chain, out string reason)
     {
         chain = null!;
-        var leaves = new List<(ModulePath Path, nn.Module Module)>();
-        if (!Collect(model, ModulePath.Root, leaves, out reason))
-        {
-            return false;
-        }
         var i = 0;
         var flattens = false;
         for (; i < leaves.Count && leaves[i].Module is Flatten flatten; i++)
@@ -54,7 +87,7 @@ internal sealed class MlpChain
             }
             flattens = true;
         }
-        var layers = new List<Linear>();
+        var layers = new List<Linear>(8);
         var finalRelu = false;
         while (i < leaves.Count)
         {
@@ -88,7 +121,7 @@ internal sealed class MlpChain
     }
 
     // The modules forward applies, in order; false (with the reason) at the first module it cannot vouch for.
-    private static bool Collect(nn.Module module, ModulePath path, List<(ModulePath, nn.Module)> leaves, out string reason)
+    private static bool Collect(nn.Module module, ModulePath? path, List<(ModulePath?, nn.Module)> leaves, out string reason)
     {
         reason = "";
         if (module is Flatten or Linear or ReLU)
@@ -101,7 +134,7 @@ internal sealed class MlpChain
             var sequential = (Sequential)module;
             for (var i = 0; i < sequential.Count; i++)
             {
-                if (!Collect((nn.Module)sequential[i], new ModulePath(path, sequential, i), leaves, out reason))
+                if (!Collect((nn.Module)sequential[i], path is null ? null : new ModulePath(path, sequential, i), leaves, out reason))
                 {
                     return false;
                 }
@@ -124,19 +157,31 @@ internal sealed class MlpChain
         }
         for (var i = 0; i < names.Count; i++)
         {
-            var found = children.FindIndex(c => string.Equals(c.name, names[i], StringComparison.Ordinal));
+            var found = IndexOf(children, names[i]);
             if (found < 0 || IndexOf(names, names[i]) != i)
             {
                 reason = $"{Describe((path, module))} declares IOnnxSequential with the children [{string.Join(", ", names)}], " +
                     $"but it has [{string.Join(", ", children.Select(c => c.name))}]";
                 return false;
             }
-            if (!Collect(children[found].module, new ModulePath(path, names[i]), leaves, out reason))
+            if (!Collect(children[found].module, path is null ? null : new ModulePath(path, names[i]), leaves, out reason))
             {
                 return false;
             }
         }
         return true;
+    }
+
+    private static int IndexOf(List<(string Name, nn.Module Module)> children, string name)
+    {
+        for (var i = 0; i < children.Count; i++)
+        {
+            if (string.Equals(children[i].Name, name, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static int IndexOf(IReadOnlyList<string> names, string name)
@@ -151,7 +196,9 @@ internal sealed class MlpChain
         return -1;
     }
 
-    private static string Describe((ModulePath Path, nn.Module Module) leaf) => OnnxGraphBuilder.Describe(leaf.Path.ToString(), leaf.Module);
+    // The words naming a module; in the walk without paths nothing (the walk with paths gives the reason).
+    private static string Describe((ModulePath? Path, nn.Module Module) leaf) =>
+        leaf.Path is null ? "" : OnnxGraphBuilder.Describe(leaf.Path.ToString(), leaf.Module);
 
     // A module's dotted path (its named_modules() name), made into text only when a message needs it.
     private sealed class ModulePath

@@ -42,7 +42,7 @@ internal sealed unsafe class MlpPlan
 
     /// <summary>The plan over a live chain's parameters, or why the packed path cannot read them.</summary>
     public static bool TryLive(MlpChain chain, out MlpPlan plan, out string reason) =>
-        TryCreate(chain.Layers.Select(l => ((Tensor)l.weight, (Tensor?)l.bias)).ToArray(), chain.FlattensInput, chain.FinalRelu, out plan, out reason);
+        TryCreate(chain.Tensors(), chain.FlattensInput, chain.FinalRelu, out plan, out reason);
 
     /// <summary>The plan over <paramref name="layers"/> (weights <c>[out, in]</c>, biases <c>[out]</c> or null), or why
     /// the packed path cannot read them: not float32, not on the CPU, not contiguous, or widths that do not chain.</summary>

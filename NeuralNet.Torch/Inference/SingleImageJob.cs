@@ -102,6 +102,7 @@ internal sealed unsafe class SingleImageJob : PhasedJob
         MlpForwardJob.ForThisThread.ForwardFrom(plan, 2, _h, second.PaddedOut, 1, logits, interleaved: true);
     }
 
+    [SkipLocalsInit]
     public override void RunChunk(int phase, int chunk)
     {
         var packed = _packed!;

@@ -31,8 +31,8 @@ internal static class ModulePrediction
             }
             if (count > options.PackedMaxBatchSize && bfloat16)
             {
-                var layers = chain.Layers.Select(l => ((Tensor)l.weight, (Tensor?)l.bias)).ToArray();
-                var inFeatures = layers[0].Item1.size(1);
+                var layers = chain.Tensors();
+                var inFeatures = layers[0].Weight.size(1);
                 if (!MlpPlan.Fits(input, chain.FlattensInput, inFeatures))
                 {
                     throw MlpPlan.ShapeError(input, chain.FlattensInput, inFeatures, paramName);
