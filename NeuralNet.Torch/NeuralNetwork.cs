@@ -1,6 +1,5 @@
 using NeuralNet.Torch.Native;
 using NeuralNet.Torch.Onnx;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -77,38 +76,6 @@ public sealed class NeuralNetwork : Module<Tensor, Tensor>, IOnnxSequential
 
     /// <inheritdoc />
     IReadOnlyList<string> IOnnxSequential.SequentialChildren => ForwardChain;
-
-    // The stack, for the packed inference path and the bf16 path, which read the layers' live parameters. A property,
-    // not a field: RegisterComponents registers fields only, so this adds no state_dict key.
-    internal Sequential Stack => linear_relu_stack;
-
-    /// <summary>Bumped whenever the weights may change behind the packed path's snapshot: entering training mode,
-    /// loading a checkpoint, <see cref="Inference.PackedInference.Refresh"/>.</summary>
-    internal int WeightsVersion => Volatile.Read(ref _weightsVersion);
-
-    /// <summary>The packed path's snapshot of a frozen model's weights (see <see cref="Inference.PackedWeights"/>).</summary>
-    internal Inference.PackedWeights? PackedSnapshot { get; set; }
-
-    private int _weightsVersion;
-
-    /// <summary>Sets training (<paramref name="train"/> true) or evaluation mode, as <c>nn.Module.train</c>.</summary>
-    /// <param name="train">True for training mode, false for eval mode.</param>
-    /// <remarks>Entering training mode also retires the packed inference path's weight snapshot, so a model trained
-    /// and then put back in eval mode is never served the weights it had before.</remarks>
-    public override void train(bool train = true)
-    {
-        if (train)
-        {
-            InvalidatePackedWeights();
-        }
-        base.train(train);
-    }
-
-    internal void InvalidatePackedWeights()
-    {
-        Interlocked.Increment(ref _weightsVersion);
-        PackedSnapshot = null;
-    }
 
     /// <summary><c>linear_relu_stack(flatten(x))</c>.</summary>
     /// <param name="x">Images <c>[N, 28, 28]</c> or <c>[N, 1, 28, 28]</c> (float32, on the model's device).</param>

@@ -3,6 +3,7 @@ using NeuralNet.Torch.Persistence;
 using NeuralNet.Torch.Prediction;
 using NeuralNet.Torch.Serving;
 using NeuralNet.Torch.Tests.TestSupport;
+using NeuralNet.Torch.Tests.Zoo;
 using TorchSharp;
 
 namespace NeuralNet.Torch.Tests.Inference;
@@ -94,7 +95,7 @@ public sealed class BFloat16InferenceTests
     }
 
     [Test]
-    public void CountNonFiniteBFloat16_FindsEveryExponentAllOnesValue_AtAnyPosition()
+    public void CountBFloat16_FindsEveryExponentAllOnesValue_AtAnyPosition()
     {
         var bits = new ushort[200]; // 3 vector blocks and a scalar tail
         foreach (var (index, value) in new[] { (0, (ushort)0x7FC0), (63, (ushort)0x7F80), (130, (ushort)0xFF80), (199, (ushort)0x7FFF) })
@@ -104,8 +105,8 @@ public sealed class BFloat16InferenceTests
         bits[7] = 0x7F7F; // the largest finite bfloat16
         bits[8] = 0x3F80; // 1.0
 
-        PackedInference.CountNonFiniteBFloat16(bits).Should().Be(4);
-        PackedInference.CountNonFiniteBFloat16(bits.AsSpan(1, 60)).Should().Be(0);
+        NonFinite.CountBFloat16(bits).Should().Be(4);
+        NonFinite.CountBFloat16(bits.AsSpan(1, 60)).Should().Be(0);
     }
 
     [Test]
@@ -122,6 +123,41 @@ public sealed class BFloat16InferenceTests
         model.Invoking(m => m.Predict(x, BFloat16)).Should().Throw<NotSupportedException>().WithMessage("*needs a CPU with AVX512_BF16*");
         new PredictorOptions { Precision = InferencePrecision.BFloat16 }.Validate()
             .Should().ContainSingle().Which.Should().Contain("AVX512_BF16");
+    }
+
+    [Test]
+    public void Predict_BFloat16_AnyMlpChain_LiveAndFrozen_WithinBFloat16Rounding()
+    {
+        RequireBFloat16();
+        using var model = TestChains.Build([100, 64, 37, 6]);
+        using var frozen = model.Freeze();
+        var n = PackedInference.DefaultMaxBatchSize + 3;
+        using var x = torch.rand(n, 100);
+        var exact = LibTorchReference.Predict(model, x);
+
+        model.ChoosePath(n, BFloat16).Should().Be(InferencePath.LibTorchBFloat16);
+        frozen.ChoosePath(n, BFloat16).Should().Be(InferencePath.LibTorchBFloat16);
+        foreach (var reduced in new[] { model.Predict(x, BFloat16), frozen.Predict(x, BFloat16) })
+        {
+            // As above: 8 significant bits per value move these probabilities by far less than 0.01.
+            reduced.Should().HaveCount(n);
+            var worst = reduced.Select((p, i) => p.Probabilities.Select((q, k) => Math.Abs(q - exact.Probabilities[i * 6 + k])).Max()).Max();
+            worst.Should().BeLessThan(0.01f);
+            worst.Should().BeGreaterThan(0f, "the large batch ran in bfloat16, not float32");
+        }
+    }
+
+    [Test]
+    public void Predict_BFloat16_ModelThatIsNoMlpChain_IsRefusedNamingWhy([Values(1, 300)] int n)
+    {
+        using var model = new LeNet();
+        using var x = torch.rand(n, 1, 28, 28);
+
+        var act = () => model.Predict(x, BFloat16);
+
+        act.Should().Throw<NotSupportedException>().WithMessage(
+            "InferencePrecision.BFloat16 runs models whose forward is the chain [Flatten] Linear (ReLU Linear)* [ReLU] only; " +
+            "'features.0' (TorchSharp.Modules.Conv2d) is not Flatten*. Use InferencePrecision.Float32.");
     }
 
     [Test]

@@ -33,7 +33,7 @@ public sealed class PredictionResultsTests
         probabilities[NeuralNetwork.OutputFeatures + 7] = 0.6f;
         probabilities[NeuralNetwork.OutputFeatures + 2] = 0.4f;
 
-        var results = PredictionResults.FromProbabilities(probabilities, 2);
+        var results = PredictionResults.FromProbabilities(probabilities, 2, NeuralNetwork.OutputFeatures);
         probabilities.AsSpan().Clear();
 
         results.Select(r => r.Class).Should().Equal(3, 7);

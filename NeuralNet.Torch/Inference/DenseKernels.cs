@@ -9,9 +9,10 @@ namespace NeuralNet.Torch.Inference;
 /// Linear's weight) straight from its memory. One pass over a block of input values feeds several accumulators:
 /// 8 output rows at a time for one sample (the weight-bandwidth-bound case), 4 rows x 4 samples for batches.
 /// </summary>
-/// <remarks>With AVX-512 the blocks run on <see cref="Vector512{T}"/>; elsewhere (or when <c>in</c> is not a multiple
-/// of 16) each output is one <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>, which uses
-/// Vector256/Vector128 where those are the widest.</remarks>
+/// <remarks>With AVX-512 the blocks run on <see cref="Vector512{T}"/> over the multiples of 16 inputs and a scalar tail
+/// covers the rest, so any width works; elsewhere each output is one
+/// <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>, which uses Vector256/Vector128 where
+/// those are the widest. A null bias counts as zeros.</remarks>
 internal static unsafe class DenseKernels
 {
     /// <summary>Whether the Vector512 blocks are used (tests turn it off to cover the fallback).</summary>
@@ -21,7 +22,7 @@ internal static unsafe class DenseKernels
     /// <c>[0, n)</c>.</summary>
     public static void Dense(float* w, float* b, int inFeatures, float* x, int ldx, float* y, int ldy, int n, int r0, int r1, bool relu)
     {
-        if (UseVector512 && inFeatures % Vector512<float>.Count == 0)
+        if (UseVector512)
         {
             Dense512(w, b, inFeatures, x, ldx, y, ldy, n, r0, r1, relu);
             return;
@@ -31,23 +32,27 @@ internal static unsafe class DenseKernels
             var row = new ReadOnlySpan<float>(w + (long)r * inFeatures, inFeatures);
             for (var s = 0; s < n; s++)
             {
-                y[(long)s * ldy + r] = Act(b[r] + TensorPrimitives.Dot(row, new ReadOnlySpan<float>(x + (long)s * ldx, inFeatures)), relu);
+                y[(long)s * ldy + r] = Act(Bias(b, r) + TensorPrimitives.Dot(row, new ReadOnlySpan<float>(x + (long)s * ldx, inFeatures)), relu);
             }
         }
     }
 
-    /// <summary>The rows of <c>w</c> as <see cref="DenseInterleaved"/> reads them: blocks of 8 rows, and inside a block,
-    /// for each 16 inputs, the 8 rows' 16 values one after the other, so one block is one sequential stream.</summary>
-    public static void Interleave(ReadOnlySpan<float> w, int rows, int inFeatures, Span<float> packed)
+    /// <summary>The rows of <c>w</c> (<c>[rows, inFeatures]</c>, row-major) as <see cref="DenseInterleaved"/> reads them:
+    /// blocks of 8 rows, and inside a block, for each 16 inputs, the 8 rows' 16 values one after the other, so one block is
+    /// one sequential stream. Padded with zeros to <paramref name="paddedRows"/> rows (a multiple of 8) and
+    /// <paramref name="paddedIn"/> inputs (a multiple of 16).</summary>
+    public static void Interleave(ReadOnlySpan<float> w, int rows, int inFeatures, int paddedRows, int paddedIn, Span<float> packed)
     {
-        var chunks = inFeatures / 16;
-        for (var b = 0; b < rows / 8; b++)
+        packed[..(paddedRows * paddedIn)].Clear();
+        var chunks = paddedIn / 16;
+        for (var b = 0; b < paddedRows / 8; b++)
         {
             for (var c = 0; c < chunks; c++)
             {
-                for (var r = 0; r < 8; r++)
+                var count = Math.Min(16, inFeatures - c * 16);
+                for (var r = 0; r < 8 && b * 8 + r < rows && count > 0; r++)
                 {
-                    w.Slice((b * 8 + r) * inFeatures + c * 16, 16).CopyTo(packed.Slice(((b * chunks + c) * 8 + r) * 16, 16));
+                    w.Slice((b * 8 + r) * inFeatures + c * 16, count).CopyTo(packed.Slice(((b * chunks + c) * 8 + r) * 16, count));
                 }
             }
         }
@@ -149,34 +154,55 @@ internal static unsafe class DenseKernels
         {
             for (; r + 8 <= r1; r += 8)
             {
-                Rows8(w + (long)r * k, k, x, b + r, y + r, relu);
+                Rows8(w + (long)r * k, k, x, b is null ? null : b + r, y + r, relu);
             }
             for (; r < r1; r++)
             {
-                y[r] = Act(b[r] + Dot(w + (long)r * k, x, k), relu);
+                y[r] = Act(Bias(b, r) + Dot(w + (long)r * k, x, k), relu);
             }
             return;
         }
         for (; r + 4 <= r1; r += 4)
         {
             var wr = w + (long)r * k;
+            var br = b is null ? null : b + r;
             var s = 0;
             for (; s + 4 <= n; s += 4)
             {
-                Block4x4(wr, k, x + (long)s * ldx, ldx, b + r, y + (long)s * ldy + r, ldy, relu);
+                Block4x4(wr, k, x + (long)s * ldx, ldx, br, y + (long)s * ldy + r, ldy, relu);
             }
             for (; s < n; s++)
             {
-                Block4x1(wr, k, x + (long)s * ldx, b + r, y + (long)s * ldy + r, relu);
+                Block4x1(wr, k, x + (long)s * ldx, br, y + (long)s * ldy + r, relu);
             }
         }
         for (; r < r1; r++)
         {
             for (var s = 0; s < n; s++)
             {
-                y[(long)s * ldy + r] = Act(b[r] + Dot(w + (long)r * k, x + (long)s * ldx, k), relu);
+                y[(long)s * ldy + r] = Act(Bias(b, r) + Dot(w + (long)r * k, x + (long)s * ldx, k), relu);
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Bias(float* b, int r) => b is null ? 0f : b[r];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Bias8(float* b) => b is null ? Vector256<float>.Zero : Vector256.Load(b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Bias4(float* b) => b is null ? Vector128<float>.Zero : Vector128.Load(b);
+
+    // The inputs past the last multiple of 16, for widths that are not one.
+    private static float Tail(float* w, float* x, int from, int k)
+    {
+        var sum = 0f;
+        for (var i = from; i < k; i++)
+        {
+            sum = MathF.FusedMultiplyAdd(w[i], x[i], sum);
+        }
+        return sum;
     }
 
     // ReLU as libtorch does it: NaN stays NaN (MathF.Max(NaN, 0) is NaN, and so is Vector.Max's).
@@ -194,11 +220,11 @@ internal static unsafe class DenseKernels
             acc0 = Vector512.FusedMultiplyAdd(Vector512.Load(a + i), Vector512.Load(c + i), acc0);
             acc1 = Vector512.FusedMultiplyAdd(Vector512.Load(a + i + 16), Vector512.Load(c + i + 16), acc1);
         }
-        for (; i < k; i += 16)
+        for (; i + 16 <= k; i += 16)
         {
             acc0 = Vector512.FusedMultiplyAdd(Vector512.Load(a + i), Vector512.Load(c + i), acc0);
         }
-        return Vector512.Sum(acc0 + acc1);
+        return Vector512.Sum(acc0 + acc1) + Tail(a, c, i, k);
     }
 
     // 8 output rows, one sample: 9 loads feed 8 independent FMA chains per 16 inputs.
@@ -213,8 +239,9 @@ internal static unsafe class DenseKernels
         var w5 = w + 5 * k;
         var w6 = w + 6 * k;
         var w7 = w + 7 * k;
+        var k16 = k & ~15;
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-        for (var i = 0; i < k; i += 16)
+        for (var i = 0; i < k16; i += 16)
         {
             var xv = Vector512.Load(x + i);
             a0 = Vector512.FusedMultiplyAdd(Vector512.Load(w0 + i), xv, a0);
@@ -226,7 +253,13 @@ internal static unsafe class DenseKernels
             a6 = Vector512.FusedMultiplyAdd(Vector512.Load(w6 + i), xv, a6);
             a7 = Vector512.FusedMultiplyAdd(Vector512.Load(w7 + i), xv, a7);
         }
-        var sums = Reduce8(a0, a1, a2, a3, a4, a5, a6, a7) + Vector256.Load(b);
+        var sums = Reduce8(a0, a1, a2, a3, a4, a5, a6, a7) + Bias8(b);
+        if (k16 != k)
+        {
+            sums += Vector256.Create(
+                Tail(w0, x, k16, k), Tail(w1, x, k16, k), Tail(w2, x, k16, k), Tail(w3, x, k16, k),
+                Tail(w4, x, k16, k), Tail(w5, x, k16, k), Tail(w6, x, k16, k), Tail(w7, x, k16, k));
+        }
         if (relu)
         {
             sums = Vector256.Max(sums, Vector256<float>.Zero);
@@ -270,7 +303,8 @@ internal static unsafe class DenseKernels
         Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
         Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
         Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
-        for (var i = 0; i < k; i += 16)
+        var k16 = k & ~15;
+        for (var i = 0; i < k16; i += 16)
         {
             var v0 = Vector512.Load(w0 + i);
             var v1 = Vector512.Load(w1 + i);
@@ -297,9 +331,18 @@ internal static unsafe class DenseKernels
             a32 = Vector512.FusedMultiplyAdd(v2, u, a32);
             a33 = Vector512.FusedMultiplyAdd(v3, u, a33);
         }
-        var bias = Vector128.Load(b);
+        var bias = Bias4(b);
         var s01 = Reduce8(a00, a01, a02, a03, a10, a11, a12, a13);
         var s23 = Reduce8(a20, a21, a22, a23, a30, a31, a32, a33);
+        if (k16 != k)
+        {
+            s01 += Vector256.Create(
+                Tail(w0, x0, k16, k), Tail(w1, x0, k16, k), Tail(w2, x0, k16, k), Tail(w3, x0, k16, k),
+                Tail(w0, x1, k16, k), Tail(w1, x1, k16, k), Tail(w2, x1, k16, k), Tail(w3, x1, k16, k));
+            s23 += Vector256.Create(
+                Tail(w0, x2, k16, k), Tail(w1, x2, k16, k), Tail(w2, x2, k16, k), Tail(w3, x2, k16, k),
+                Tail(w0, x3, k16, k), Tail(w1, x3, k16, k), Tail(w2, x3, k16, k), Tail(w3, x3, k16, k));
+        }
         Store4(s01.GetLower() + bias, y, relu);
         Store4(s01.GetUpper() + bias, y + ldy, relu);
         Store4(s23.GetLower() + bias, y + 2 * ldy, relu);
@@ -315,7 +358,8 @@ internal static unsafe class DenseKernels
         var w2 = w + 2 * k;
         var w3 = w + 3 * k;
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        for (var i = 0; i < k; i += 16)
+        var k16 = k & ~15;
+        for (var i = 0; i < k16; i += 16)
         {
             var u = Vector512.Load(x + i);
             a0 = Vector512.FusedMultiplyAdd(Vector512.Load(w0 + i), u, a0);
@@ -324,7 +368,12 @@ internal static unsafe class DenseKernels
             a3 = Vector512.FusedMultiplyAdd(Vector512.Load(w3 + i), u, a3);
         }
         var z = Vector512<float>.Zero;
-        Store4(Reduce8(a0, a1, a2, a3, z, z, z, z).GetLower() + Vector128.Load(b), y, relu);
+        var sums = Reduce8(a0, a1, a2, a3, z, z, z, z).GetLower();
+        if (k16 != k)
+        {
+            sums += Vector128.Create(Tail(w0, x, k16, k), Tail(w1, x, k16, k), Tail(w2, x, k16, k), Tail(w3, x, k16, k));
+        }
+        Store4(sums + Bias4(b), y, relu);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

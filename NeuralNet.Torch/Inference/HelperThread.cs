@@ -40,6 +40,10 @@ internal sealed class HelperThread
 
     private readonly int[] _claims = new int[MaxPhases * 2 * Pad];
     private readonly int[] _done = new int[MaxPhases * Pad];
+    // The current job's shape, read once when it is published: the job's own fields may already describe the caller's
+    // next job while the helper is still leaving this one.
+    private readonly int[] _chunks = new int[MaxPhases];
+    private int _phases;
     private readonly SemaphoreSlim _wake = new(0);
     private readonly long _spinTicks;
     private PhasedJob? _job;
@@ -106,6 +110,11 @@ internal sealed class HelperThread
         }
         Array.Clear(_claims);
         Array.Clear(_done);
+        _phases = job.Phases;
+        for (var phase = 0; phase < _phases; phase++)
+        {
+            _chunks[phase] = job.Chunks(phase);
+        }
         Volatile.Write(ref _job, job);
         var generation = (Volatile.Read(ref _state) >> 2) + 1;
         var open = (generation << 2) | Open;
@@ -122,9 +131,9 @@ internal sealed class HelperThread
 
     private void Participate(PhasedJob job, int worker)
     {
-        for (var phase = 0; phase < job.Phases; phase++)
+        for (var phase = 0; phase < _phases; phase++)
         {
-            var chunks = job.Chunks(phase);
+            var chunks = _chunks[phase];
             var firstHalf = (chunks + 1) / 2;
             var ran = 0;
             for (var pass = 0; pass < 2; pass++)

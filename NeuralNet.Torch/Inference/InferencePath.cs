@@ -1,16 +1,18 @@
 namespace NeuralNet.Torch.Inference;
 
-/// <summary>Which implementation runs a prediction (see <see cref="PackedInference.ChoosePath"/>).</summary>
+/// <summary>Which implementation runs a prediction (see <see cref="PackedInference.ChoosePath"/> and
+/// <see cref="FrozenModel.ChoosePath"/>).</summary>
 public enum InferencePath
 {
-    /// <summary>The managed float32 path: AVX-512 (or TensorPrimitives) kernels over the model's live parameters,
-    /// split across two cores. For small batches of a float32 model on the CPU.</summary>
+    /// <summary>The managed float32 path: AVX-512 (or TensorPrimitives) kernels split across two cores, over a live
+    /// model's parameters or a frozen model's copy. For small batches of a float32 MLP chain on the CPU.</summary>
     Packed,
 
-    /// <summary>libtorch's float32 forward pass (MKL GEMM on the CPU, cuBLAS on CUDA).</summary>
+    /// <summary>libtorch's float32 forward pass (MKL GEMM on the CPU, cuBLAS on CUDA): the model's own forward, or the
+    /// frozen copy's chain.</summary>
     LibTorch,
 
-    /// <summary>libtorch in bfloat16 (opt-in with <see cref="InferencePrecision.BFloat16"/>), for large batches on
-    /// CPUs with AVX512_BF16.</summary>
+    /// <summary>libtorch in bfloat16 (opt-in with <see cref="InferencePrecision.BFloat16"/>), for an MLP chain's large
+    /// batches on CPUs with AVX512_BF16.</summary>
     LibTorchBFloat16,
 }

@@ -6,8 +6,9 @@ public enum InferencePrecision
     /// <summary>float32 throughout (the default): results equal libtorch's float32 forward pass.</summary>
     Float32,
 
-    /// <summary>Opt-in: large batches run in bfloat16 through libtorch (oneDNN), several times faster on CPUs with
-    /// AVX512_BF16, at a small, measured accuracy cost. Weights and input are rounded to bfloat16 (8 bits of
+    /// <summary>Opt-in, for MLP chains (<c>[Flatten] Linear (ReLU Linear)* [ReLU]</c>, see <see cref="PackedInference"/>):
+    /// large batches run in bfloat16 through libtorch (oneDNN), several times faster on CPUs with AVX512_BF16, at a
+    /// small, measured accuracy cost. Weights and input are rounded to bfloat16 (8 bits of
     /// mantissa), logits are converted back to float32 for the softmax. Small batches (up to
     /// <see cref="InferenceOptions.PackedMaxBatchSize"/>) still run the exact float32 packed path, which is faster
     /// there.</summary>
@@ -18,9 +19,9 @@ public enum InferencePrecision
     /// differ, all where the top two probabilities are within rounding of each other), largest absolute probability
     /// difference 0.0016 to 0.0025; accuracy against the MNIST labels moves by at most 0.04 points. See
     /// benchmarks/README.md for the table and the batch-4096 throughput.</para>
-    /// <para>Only for models on the CPU, and only where <see cref="CpuFeatures.HasAvx512BFloat16"/> is true: elsewhere
-    /// a prediction that asks for it throws <see cref="NotSupportedException"/> rather than silently running a
-    /// slower emulation.</para>
+    /// <para>Only for MLP chains on the CPU, and only where <see cref="CpuFeatures.HasAvx512BFloat16"/> is true:
+    /// elsewhere a prediction that asks for it (at any batch size) throws <see cref="NotSupportedException"/> naming
+    /// the reason, rather than silently running float32 or a slower emulation.</para>
     /// </remarks>
     BFloat16,
 }

@@ -1,95 +1,162 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace NeuralNet.Torch.Inference;
 
 /// <summary>
-/// One forward pass of the MLP over a batch, in two phases split by output rows: Linear(784, 512) + ReLU, then
-/// Linear(512, 512) + ReLU. The last Linear(512, 10) (and the documented variant's ReLU) is so small that the caller
-/// runs it alone afterwards. One instance per calling thread, with scratch buffers on the pinned heap that only grow:
-/// no allocation in steady state.
+/// One forward pass of an MLP chain over a batch: each hidden layer (Linear + ReLU) is one phase split by output rows
+/// across the calling thread and the helper; the output layer runs on the caller alone when it is narrow (10 classes:
+/// too small to split), as a phase otherwise. One instance per calling thread, with scratch buffers on the pinned heap
+/// that only grow: no allocation in steady state.
 /// </summary>
 internal sealed unsafe class MlpForwardJob : PhasedJob
 {
-    /// <summary>Output rows per chunk: 16 chunks per hidden layer, 8 for each core.</summary>
-    private const int ChunkRows = 32;
+    /// <summary>Chunks per layer: 8 for each core, so a core that finishes early steals a few.</summary>
+    private const int TargetChunks = 16;
+
+    /// <summary>An output layer with fewer rows runs on the calling thread alone.</summary>
+    private const int SplitOutputRows = 64;
 
     [ThreadStatic]
     private static MlpForwardJob? _current;
 
-    private float[] _hidden1 = [];
-    private float[] _hidden2 = [];
-    private MlpWeights _weights;
+    private float[] _a = [];
+    private float[] _b = [];
+    private float[] _paddedInput = [];
+    private MlpPlan? _plan;
+    private bool _interleaved;
+    private int _first;
+    private int _window;
+    private int _phases;
     private float* _x;
-    private float* _h1;
-    private float* _h2;
+    private int _ldx;
+    private float* _pa;
+    private float* _pb;
+    private float* _logits;
     private int _n;
 
     /// <summary>The calling thread's job.</summary>
     public static MlpForwardJob ForThisThread => _current ??= new MlpForwardJob();
 
-    public override int Phases => 2;
+    public override int Phases => _phases;
 
-    public override int Chunks(int phase) => NeuralNetwork.HiddenFeatures / ChunkRows;
-
-    /// <summary>Computes the logits <c>[n, 10]</c> of <c>n</c> images <c>[n, 784]</c>.</summary>
-    public void Forward(in MlpWeights weights, float* x, int n, float* logits)
+    public override int Chunks(int phase)
     {
-        if (n == 1 && weights.Snapshot is { W0Columns: not null } snapshot)
+        var rows = Rows(_window + phase);
+        return (rows + ChunkRows(rows) - 1) / ChunkRows(rows);
+    }
+
+    /// <summary>Computes the logits <c>[n, Classes]</c> of <c>n</c> samples <c>[n, InputFeatures]</c>: one sample of a
+    /// frozen model on <see cref="SingleImageJob"/>, 2 or 3 on the interleaved layout, the rest row-major.</summary>
+    public void Forward(MlpPlan plan, float* x, int n, float* logits)
+    {
+        var packed = DenseKernels.UseVector512 ? plan.Packed : null;
+        if (n == 1 && packed is { HasColumns: true })
         {
-            SingleImageJob.ForThisThread.Forward(snapshot, x, logits);
+            SingleImageJob.ForThisThread.Forward(plan, x, logits);
             return;
         }
-        var size = n * NeuralNetwork.HiddenFeatures;
-        if (_hidden1.Length < size)
+        ForwardFrom(plan, 0, x, plan.InputFeatures, n, logits, interleaved: packed is not null && PackedWeights.Helps(n));
+    }
+
+    /// <summary>Runs layers <paramref name="first"/> to the last on <paramref name="x"/> (<c>[n, ldx]</c>; for a later
+    /// layer, activations padded with zeros to the layer's padded input width when <paramref name="interleaved"/>).</summary>
+    public void ForwardFrom(MlpPlan plan, int first, float* x, int ldx, int n, float* logits, bool interleaved)
+    {
+        var layers = plan.Layers;
+        var last = layers.Length - 1;
+        var size = n * plan.HiddenStride;
+        if (last > first && _a.Length < size)
         {
-            _hidden1 = GC.AllocateUninitializedArray<float>(size, pinned: true);
-            _hidden2 = GC.AllocateUninitializedArray<float>(size, pinned: true);
+            _a = GC.AllocateUninitializedArray<float>(size, pinned: true);
+            _b = GC.AllocateUninitializedArray<float>(size, pinned: true);
         }
-        fixed (float* h1 = _hidden1, h2 = _hidden2)
+        if (interleaved && first == 0 && last > 0 && layers[0].In != layers[0].PaddedIn)
         {
-            _weights = weights;
-            _x = x;
-            _h1 = h1;
-            _h2 = h2;
-            _n = n;
-            try
+            // The interleaved kernels read whole blocks of 16 inputs: a width that is not a multiple of 16 is copied
+            // into a buffer padded with zeros.
+            var padded = layers[0].PaddedIn;
+            if (_paddedInput.Length < n * padded)
             {
+                _paddedInput = GC.AllocateArray<float>(n * padded, pinned: true);
+            }
+            for (var s = 0; s < n; s++)
+            {
+                new ReadOnlySpan<float>(x + (long)s * ldx, layers[0].In).CopyTo(_paddedInput.AsSpan(s * padded, padded));
+            }
+            x = Pin(_paddedInput);
+            ldx = padded;
+        }
+        _plan = plan;
+        _interleaved = interleaved;
+        _first = first;
+        _x = x;
+        _ldx = ldx;
+        _pa = Pin(_a);
+        _pb = Pin(_b);
+        _logits = logits;
+        _n = n;
+        try
+        {
+            var phased = layers[last].Out >= SplitOutputRows ? last + 1 : last;
+            for (var window = first; window < phased; window += HelperThread.MaxPhases)
+            {
+                _window = window;
+                _phases = Math.Min(HelperThread.MaxPhases, phased - window);
                 HelperThread.Run(this);
-                DenseKernels.Dense(weights.W2, weights.B2, NeuralNetwork.HiddenFeatures, h2, NeuralNetwork.HiddenFeatures,
-                    logits, NeuralNetwork.OutputFeatures, n, 0, NeuralNetwork.OutputFeatures, weights.FinalRelu);
             }
-            finally
+            if (phased == last)
             {
-                _x = _h1 = _h2 = null;
-                _weights = default;
+                RunLayer(last, 0, layers[last].Out);
             }
+        }
+        finally
+        {
+            _x = _pa = _pb = _logits = null;
+            _plan = null;
         }
     }
 
     public override void RunChunk(int phase, int chunk)
     {
-        var r0 = chunk * ChunkRows;
-        if (_weights.Interleaved)
+        var layer = _window + phase;
+        var rows = Rows(layer);
+        var chunkRows = ChunkRows(rows);
+        var r0 = chunk * chunkRows;
+        RunLayer(layer, r0, Math.Min(rows, r0 + chunkRows));
+    }
+
+    // Output rows r0 to r1 of one layer. Layer t places after the first reads the previous one's output; the hidden
+    // activations alternate between the two buffers.
+    private void RunLayer(int layer, int r0, int r1)
+    {
+        var plan = _plan!;
+        var t = layer - _first;
+        var input = t == 0 ? _x : (t % 2 == 1 ? _pa : _pb);
+        var ldInput = t == 0 ? _ldx : plan.HiddenStride;
+        var dense = plan.Layers[layer];
+        var isLast = layer == plan.Layers.Length - 1;
+        var output = isLast ? _logits : (t % 2 == 0 ? _pa : _pb);
+        var ldOutput = isLast ? dense.Out : plan.HiddenStride;
+        if (_interleaved && !isLast)
         {
-            if (phase == 0)
-            {
-                DenseKernels.DenseInterleaved(_weights.W0, _weights.B0, NeuralNetwork.InputFeatures, _x, NeuralNetwork.InputFeatures,
-                    _h1, NeuralNetwork.HiddenFeatures, _n, r0, r0 + ChunkRows, relu: true);
-            }
-            else
-            {
-                DenseKernels.DenseInterleaved(_weights.W1, _weights.B1, NeuralNetwork.HiddenFeatures, _h1, NeuralNetwork.HiddenFeatures,
-                    _h2, NeuralNetwork.HiddenFeatures, _n, r0, r0 + ChunkRows, relu: true);
-            }
+            var packed = plan.Packed!;
+            DenseKernels.DenseInterleaved(packed.Interleaved(layer), packed.PaddedBias(layer), dense.PaddedIn, input, ldInput,
+                output, ldOutput, _n, r0, r1, relu: true);
             return;
         }
-        if (phase == 0)
-        {
-            DenseKernels.Dense(_weights.W0, _weights.B0, NeuralNetwork.InputFeatures, _x, NeuralNetwork.InputFeatures,
-                _h1, NeuralNetwork.HiddenFeatures, _n, r0, r0 + ChunkRows, relu: true);
-        }
-        else
-        {
-            DenseKernels.Dense(_weights.W1, _weights.B1, NeuralNetwork.HiddenFeatures, _h1, NeuralNetwork.HiddenFeatures,
-                _h2, NeuralNetwork.HiddenFeatures, _n, r0, r0 + ChunkRows, relu: true);
-        }
+        DenseKernels.Dense(dense.Weight, dense.Bias, dense.In, input, ldInput, output, ldOutput, _n, r0, r1, dense.Relu);
     }
+
+    // The interleaved layout has every hidden layer's padded rows (so the next layer reads zeros there).
+    private int Rows(int layer)
+    {
+        var dense = _plan!.Layers[layer];
+        return _interleaved && layer < _plan.Layers.Length - 1 ? dense.PaddedOut : dense.Out;
+    }
+
+    // Rows per chunk: a multiple of 8 (the kernels' row blocks), about TargetChunks chunks per layer.
+    private static int ChunkRows(int rows) => Math.Max(8, ((rows + TargetChunks - 1) / TargetChunks + 7) & ~7);
+
+    private static float* Pin(float[] array) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
 }

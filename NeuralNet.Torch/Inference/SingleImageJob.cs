@@ -1,43 +1,47 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace NeuralNet.Torch.Inference;
 
 /// <summary>
-/// One image's forward pass over a frozen model's column snapshot (<see cref="PackedWeights.W0Columns"/>,
-/// <see cref="PackedWeights.W1Columns"/>), in four independent quarters and a short tail, with no barrier between
-/// the hidden layers.
+/// One sample's forward pass over a frozen model's column layouts (<see cref="PackedWeights.W0Columns"/>,
+/// <see cref="PackedWeights.W1Columns"/>), in independent parts of the first layer's units and a short tail, with no
+/// barrier between the first two layers.
 /// </summary>
 /// <remarks>
-/// <para>Quarter <c>q</c> computes hidden units <c>h1[128q .. 128q + 127]</c> of Linear(784, 512) + ReLU, then those
-/// units' share of Linear(512, 512) for all 512 outputs (a partial sum). Each quarter needs only its own
-/// <c>h1</c>, so the caller and the helper thread each run two quarters without waiting for each other; the caller
-/// then adds the four partial sums, the bias and ReLU, and runs the last Linear(512, 10) itself.</para>
+/// <para>Part <c>q</c> computes hidden units <c>h1[128q .. 128q + 127]</c> of the first Linear + ReLU, then, when a
+/// hidden layer follows, those units' share of the second Linear for all its outputs (a partial sum). Each part needs
+/// only its own <c>h1</c>, so the caller and the helper thread each run half of the parts without waiting for each
+/// other; the caller then adds the partial sums, the bias and ReLU, and runs the remaining layers (the documented
+/// model: Linear(512, 10)) on the row kernels. With only two Linear layers the parts write <c>h1</c> and the caller
+/// runs the second.</para>
 /// <para>Both layers are computed column by column (<c>y += x[i] * W[:, i]</c>), so an input that is exactly zero
 /// skips its column: the background pixels of an image, and the hidden units that ReLU set to zero (about half),
 /// whose rows of the second layer are never read. The result is the same sum in another order: equal to libtorch's
 /// within float32 rounding.</para>
-/// <para>Every other call walks each core's share of the weights in the opposite order (its two quarters, the two
-/// halves of the first layer's inputs, the two halves of the second layer's outputs), so the blocks it read last, which
-/// are still in its cache, come first (a core's share, about 1 MB, does not quite fit its L2, and a cache evicting
-/// the least recently used line would otherwise evict each block just before it is read again: measured 5-10% faster
-/// on dense input). The pieces are computed into separate sums that are added in a fixed order, so the result is the
-/// same, bit for bit, at every call.</para>
+/// <para>Every other call walks each core's share of the weights in the opposite order (its parts, the two halves of
+/// the first layer's inputs, the blocks of the second layer's outputs), so the blocks it read last, which are still in
+/// its cache, come first (a core's share of the documented model, about 1 MB, does not quite fit its L2, and a cache
+/// evicting the least recently used line would otherwise evict each block just before it is read again: measured
+/// 5-10% faster on dense input). The pieces are computed into separate sums that are added in a fixed order, so the
+/// result is the same, bit for bit, at every call.</para>
 /// </remarks>
 internal sealed unsafe class SingleImageJob : PhasedJob
 {
-    public const int Quarters = 4;
-    private const int QuarterRows = NeuralNetwork.HiddenFeatures / Quarters;
-    private const int HalfOutputs = NeuralNetwork.HiddenFeatures / 2;
+    private const int PartUnits = PackedWeights.PartUnits;
 
     [ThreadStatic]
     private static SingleImageJob? _current;
 
-    // Four partial sums of the second layer, [4][512].
-    private readonly float[] _partials = GC.AllocateUninitializedArray<float>(Quarters * NeuralNetwork.HiddenFeatures, pinned: true);
-    private readonly float[] _hidden2 = GC.AllocateUninitializedArray<float>(NeuralNetwork.HiddenFeatures, pinned: true);
-    private PackedWeights? _weights;
+    // The parts' partial sums of the second layer [parts][SecondOutputs], or the first layer's output [parts * 128].
+    private float[] _partials = [];
+    private float[] _hidden = [];
+    private MlpPlan? _plan;
+    private PackedWeights? _packed;
     private float* _x;
+    private float* _p;
+    private float* _h;
     // 0 or 1, flipped at every call: the order in which each core walks its share of the weights (see the remarks).
     private int _flip;
 
@@ -46,13 +50,29 @@ internal sealed unsafe class SingleImageJob : PhasedJob
 
     public override int Phases => 1;
 
-    public override int Chunks(int phase) => Quarters;
+    public override int Chunks(int phase) => _packed!.Parts;
 
-    /// <summary>Computes the logits <c>[10]</c> of one image <c>[784]</c>.</summary>
-    public void Forward(PackedWeights weights, float* x, float* logits)
+    /// <summary>Computes the logits <c>[Classes]</c> of one sample <c>[InputFeatures]</c> (the plan's
+    /// <see cref="PackedWeights.HasColumns"/> must be true).</summary>
+    public void Forward(MlpPlan plan, float* x, float* logits)
     {
-        _weights = weights;
+        var packed = plan.Packed!;
+        var second = plan.Layers[1];
+        var partials = packed.PairsLayers ? packed.Parts * packed.SecondOutputs : 0;
+        var hidden = packed.PairsLayers ? second.PaddedOut : packed.Parts * PartUnits;
+        if (_partials.Length < partials)
+        {
+            _partials = GC.AllocateUninitializedArray<float>(partials, pinned: true);
+        }
+        if (_hidden.Length < hidden)
+        {
+            _hidden = GC.AllocateUninitializedArray<float>(hidden, pinned: true);
+        }
+        _plan = plan;
+        _packed = packed;
         _x = x;
+        _p = Pin(_partials);
+        _h = Pin(_hidden);
         _flip ^= 1;
         try
         {
@@ -60,67 +80,92 @@ internal sealed unsafe class SingleImageJob : PhasedJob
         }
         finally
         {
-            _weights = null;
+            _plan = null;
+            _packed = null;
             _x = null;
         }
-        fixed (float* p = _partials, h2 = _hidden2)
+        if (!packed.PairsLayers)
         {
-            var b1 = weights.Weights.B1;
-            for (var o = 0; o < NeuralNetwork.HiddenFeatures; o += 16)
-            {
-                const int h = NeuralNetwork.HiddenFeatures;
-                var sum = Vector512.Load(b1 + o) + Vector512.Load(p + o) + Vector512.Load(p + h + o)
-                    + Vector512.Load(p + 2 * h + o) + Vector512.Load(p + 3 * h + o);
-                Vector512.Max(sum, Vector512<float>.Zero).Store(h2 + o);
-            }
-            var w = weights.Weights;
-            DenseKernels.Dense(w.W2, w.B2, NeuralNetwork.HiddenFeatures, h2, NeuralNetwork.HiddenFeatures,
-                logits, NeuralNetwork.OutputFeatures, 1, 0, NeuralNetwork.OutputFeatures, w.FinalRelu);
+            MlpForwardJob.ForThisThread.ForwardFrom(plan, 1, _h, packed.Parts * PartUnits, 1, logits, interleaved: true);
+            return;
         }
+        var b1 = packed.PaddedBias(1);
+        for (var o = 0; o < second.PaddedOut; o += 16)
+        {
+            var sum = Vector512.Load(b1 + o);
+            for (var q = 0; q < packed.Parts; q++)
+            {
+                sum += Vector512.Load(_p + (long)q * packed.SecondOutputs + o);
+            }
+            Vector512.Max(sum, Vector512<float>.Zero).Store(_h + o);
+        }
+        MlpForwardJob.ForThisThread.ForwardFrom(plan, 2, _h, second.PaddedOut, 1, logits, interleaved: true);
     }
 
+    [SkipLocalsInit]
     public override void RunChunk(int phase, int chunk)
     {
-        var weights = _weights!;
-        chunk ^= _flip;
-        var h1 = stackalloc float[QuarterRows];
-        FirstLayer(weights.W0Columns + (long)chunk * NeuralNetwork.InputFeatures * QuarterRows, weights.Weights.B0 + chunk * QuarterRows, _x, h1, _flip);
-        fixed (float* p = _partials)
+        var packed = _packed!;
+        var inputs = _plan!.InputFeatures;
+        var part = Part(chunk, packed.Parts);
+        var own = stackalloc float[PartUnits];
+        var h1 = packed.PairsLayers ? own : _h + part * PartUnits;
+        FirstLayer(packed.W0Columns + (long)part * inputs * PartUnits, packed.B0Parts + part * PartUnits, _x, inputs, h1, _flip);
+        if (!packed.PairsLayers)
         {
-            var partial = p + chunk * NeuralNetwork.HiddenFeatures;
-            var w1 = weights.W1Columns + (long)chunk * QuarterRows * NeuralNetwork.HiddenFeatures;
-            if (_flip == 0)
+            return;
+        }
+        var outputs = packed.SecondOutputs;
+        var partial = _p + (long)part * outputs;
+        var w1 = packed.W1Columns + (long)part * PartUnits * outputs;
+        var blocks = (outputs + PackedWeights.BlockOutputs - 1) / PackedWeights.BlockOutputs;
+        for (var k = 0; k < blocks; k++)
+        {
+            var start = (_flip == 0 ? k : blocks - 1 - k) * PackedWeights.BlockOutputs;
+            var size = Math.Min(PackedWeights.BlockOutputs, outputs - start);
+            if (size == PackedWeights.BlockOutputs)
             {
-                SecondLayerHalf(w1, h1, partial);
-                SecondLayerHalf(w1 + QuarterRows * HalfOutputs, h1, partial + HalfOutputs);
+                SecondLayerBlock256(w1 + (long)start * PartUnits, h1, partial + start);
             }
             else
             {
-                SecondLayerHalf(w1 + QuarterRows * HalfOutputs, h1, partial + HalfOutputs);
-                SecondLayerHalf(w1, h1, partial);
+                // A block of 128 outputs has the first layer's layout: [128 units][128 outputs].
+                Columns(w1 + (long)start * PartUnits, h1, 0, PartUnits, null, partial + start);
             }
         }
     }
 
-    // h1[0..128) = relu(b + sum over i of x[i] * w[i, 0..128)), w laid out [784][128]: two sums over the two halves
-    // of the inputs, added in a fixed order whichever half runs first.
-    [SkipLocalsInit]
-    private static void FirstLayer(float* w, float* b, float* x, float* h1, int flip)
+    // The part a claimed chunk computes: in order, or, every other call, each core's half of the parts reversed (the
+    // helper thread gives the caller the first (parts + 1) / 2 chunks and itself the rest).
+    private int Part(int chunk, int parts)
     {
-        const int half = NeuralNetwork.InputFeatures / 2;
-        var lower = stackalloc float[QuarterRows];
-        var upper = stackalloc float[QuarterRows];
+        if (_flip == 0)
+        {
+            return chunk;
+        }
+        var half = (parts + 1) / 2;
+        return chunk < half ? half - 1 - chunk : half + (parts - 1 - chunk);
+    }
+
+    // h1[0..128) = relu(b + sum over i of x[i] * w[i, 0..128)), w laid out [inputs][128]: two sums over the two
+    // halves of the inputs, added in a fixed order whichever half runs first.
+    [SkipLocalsInit]
+    private static void FirstLayer(float* w, float* b, float* x, int inputs, float* h1, int flip)
+    {
+        var half = inputs / 2;
+        var lower = stackalloc float[PartUnits];
+        var upper = stackalloc float[PartUnits];
         if (flip == 0)
         {
             Columns(w, x, 0, half, b, lower);
-            Columns(w, x, half, NeuralNetwork.InputFeatures, null, upper);
+            Columns(w, x, half, inputs, null, upper);
         }
         else
         {
-            Columns(w, x, half, NeuralNetwork.InputFeatures, null, upper);
+            Columns(w, x, half, inputs, null, upper);
             Columns(w, x, 0, half, b, lower);
         }
-        for (var k = 0; k < QuarterRows; k += 16)
+        for (var k = 0; k < PartUnits; k += 16)
         {
             Vector512.Max(Vector512.Load(lower + k) + Vector512.Load(upper + k), Vector512<float>.Zero).Store(h1 + k);
         }
@@ -142,8 +187,8 @@ internal sealed unsafe class SingleImageJob : PhasedJob
             a6 = Vector512.Load(init + 96);
             a7 = Vector512.Load(init + 112);
         }
-        w += (long)i0 * QuarterRows;
-        for (var i = i0; i < i1; i++, w += QuarterRows)
+        w += (long)i0 * PartUnits;
+        for (var i = i0; i < i1; i++, w += PartUnits)
         {
             var xi = x[i];
             if (xi == 0f)
@@ -172,11 +217,11 @@ internal sealed unsafe class SingleImageJob : PhasedJob
 
     // y[0..256) = sum over j of h1[j] * w[j, 0..256), w laid out [128][256]; the rows of zero units are skipped.
     [SkipLocalsInit]
-    private static void SecondLayerHalf(float* w, float* h1, float* y)
+    private static void SecondLayerBlock256(float* w, float* h1, float* y)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
-        for (var j = 0; j < QuarterRows; j++, w += HalfOutputs)
+        for (var j = 0; j < PartUnits; j++, w += PackedWeights.BlockOutputs)
         {
             var hj = h1[j];
             if (hj == 0f)
@@ -218,4 +263,6 @@ internal sealed unsafe class SingleImageJob : PhasedJob
         c6.Store(y + 224);
         c7.Store(y + 240);
     }
+
+    private static float* Pin(float[] array) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
 }

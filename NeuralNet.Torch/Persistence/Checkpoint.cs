@@ -226,22 +226,8 @@ public static class Checkpoint
         return contents with { Entries = renamed };
     }
 
-    private static IncompatibleKeys Apply(Module module, List<StateSource> sources, CheckpointLoadOptions options, string? fullPath)
-    {
-        try
-        {
-            return StateDictTransfer.Apply(module, sources, options, fullPath);
-        }
-        finally
-        {
-            // The weights changed in place: the packed inference path must not keep serving its snapshot.
-            (module as NeuralNetwork)?.InvalidatePackedWeights();
-            foreach (var (_, inner) in module.named_modules())
-            {
-                (inner as NeuralNetwork)?.InvalidatePackedWeights();
-            }
-        }
-    }
+    private static IncompatibleKeys Apply(Module module, List<StateSource> sources, CheckpointLoadOptions options, string? fullPath) =>
+        StateDictTransfer.Apply(module, sources, options, fullPath);
 
     /// <summary><see cref="SaveCheckpoint"/> with a hook for tests to wrap the file stream (to fail part-way).</summary>
     internal static void Save(Module module, string path, CheckpointFormat? format, Func<Stream, Stream>? wrapStream)

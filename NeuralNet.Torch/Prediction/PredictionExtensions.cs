@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using NeuralNet.Torch.Inference;
 using NeuralNet.Torch.Inspection;
 using NeuralNet.Torch.Native;
@@ -8,22 +7,28 @@ using static TorchSharp.torch;
 namespace NeuralNet.Torch.Prediction;
 
 /// <summary>
-/// The document's prediction step, <c>nn.Softmax(dim=1)(model(X)).argmax(1)</c>, with checked input and managed results.
+/// The document's prediction step, <c>nn.Softmax(dim=1)(model(X)).argmax(1)</c>, for any classifier: checked input,
+/// no autograd, managed results.
 /// </summary>
 /// <remarks>
-/// <para>Accepted input: floating-point images, 784 values per sample, in <c>[0, 1]</c> as the tutorial's
-/// <c>ToTensor</c> makes them. float64, float16 and bfloat16 are converted to the model's dtype; a tensor on another
-/// device is copied to the model's device. The caller's tensor is never changed or disposed.</para>
-/// <para>Refused with <see cref="ArgumentException"/>: integer or bool tensors (scale pixels to <c>[0, 1]</c> first),
-/// a per-sample size other than 784, and NaN or infinite values (which would silently yield NaN probabilities).</para>
-/// <para>Small batches of float32 CPU input (up to <see cref="InferenceOptions.PackedMaxBatchSize"/>, default
-/// <see cref="PackedInference.DefaultMaxBatchSize"/>) of a float32 CPU model run on the managed
-/// <see cref="PackedInference"/> path, which reads the model's live weights and gives libtorch's results within float32
-/// rounding (about 3x faster than libtorch at batch 1 on the project's CPU); everything else runs libtorch. <see cref="InferenceOptions"/> can turn the
-/// packed path off or opt large batches into bfloat16.</para>
-/// <para>libtorch runs under <c>torch.no_grad()</c>, in eval mode, and the model's train/eval mode is restored
-/// afterwards (the packed path does not touch it). Every tensor made on the way is disposed. Not safe to call
-/// concurrently on one model.</para>
+/// <para><b>Any model.</b> <see cref="Predict(nn.Module{Tensor, Tensor}, Tensor, InferenceOptions?)"/> takes any
+/// <c>Module&lt;Tensor, Tensor&gt;</c> whose output is logits <c>[N, C]</c> (C &gt;= 1 classes): an MLP, a CNN, a
+/// text classifier over token ids. The input is whatever the model takes: floating-point tensors are converted to the
+/// model's floating-point dtype and checked for NaN and infinity; integer tensors (token ids for an Embedding) are
+/// passed through unchanged. Either is moved to the model's device (that of its first parameter or buffer; left where
+/// it is when the model has none). The forward pass runs under <c>torch.no_grad()</c>, in eval mode, and every
+/// module's own train/eval mode is restored afterwards. Softmax and argmax follow libtorch's rules for any C: a NaN
+/// or <c>+inf</c> logit makes its row NaN (class 0), ties go to the first index.</para>
+/// <para><b>The document's model.</b> The <see cref="NeuralNetwork"/> overloads add its input rules: 784 values per
+/// sample, floating point only (integer pixels are refused: scale them to <c>[0, 1]</c> first).</para>
+/// <para><b>Speed.</b> A model whose forward is an MLP chain <c>[Flatten] Linear (ReLU Linear)* [ReLU]</c> (recognised
+/// by structure: <see cref="PackedInference"/>) runs small float32 CPU batches (up to
+/// <see cref="InferenceOptions.PackedMaxBatchSize"/>) on managed kernels over its live weights, with libtorch's
+/// results within float32 rounding; everything else runs libtorch. <see cref="InferenceOptions"/> can turn the packed
+/// path off or opt an MLP's large batches into bfloat16. For serving, <see cref="PackedInference.Freeze"/> gives an
+/// immutable copy with faster layouts.</para>
+/// <para>Every tensor made on the way is disposed; the caller's tensor is never changed or disposed. Not safe to call
+/// concurrently on one model while it is being changed.</para>
 /// </remarks>
 public static class PredictionExtensions
 {
@@ -41,14 +46,14 @@ public static class PredictionExtensions
     /// <paramref name="options"/> (see <see cref="PackedInference.ChoosePath"/>).</summary>
     /// <param name="model">The model.</param>
     /// <param name="images">Images <c>[N, 28, 28]</c>, <c>[N, 1, 28, 28]</c> or <c>[N, 784]</c>.</param>
-    /// <param name="options">The packed path's cut-over and the precision of large batches.</param>
+    /// <param name="options">The packed path's cut-over, the precision of large batches and the class names.</param>
     /// <returns>One prediction per image, in order; empty for an empty batch (<c>N = 0</c>).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="model"/>, <paramref name="images"/> or
     /// <paramref name="options"/> is null.</exception>
-    /// <exception cref="ArgumentException">The dtype is not floating point, the per-sample size is not 784, or a
-    /// value is NaN or infinite. The message names the expected and the actual shape or dtype.</exception>
-    /// <exception cref="NotSupportedException"><see cref="InferencePrecision.BFloat16"/> was asked for and the batch
-    /// is above the packed path's cut-over, but the model is not on the CPU or the CPU has no AVX512_BF16.</exception>
+    /// <exception cref="ArgumentException">The dtype is not floating point, the per-sample size is not 784, a value is
+    /// NaN or infinite, or the class names are not 10. The message names the expected and the actual shape or dtype.</exception>
+    /// <exception cref="NotSupportedException"><see cref="InferencePrecision.BFloat16"/> was asked for, but the model
+    /// is not on the CPU, the CPU has no AVX512_BF16, or its layers were changed so that it is no MLP chain.</exception>
     public static IReadOnlyList<ClassPrediction> Predict(this NeuralNetwork model, Tensor images, InferenceOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -67,7 +72,19 @@ public static class PredictionExtensions
                 $"Expected images of shape [N, 28, 28], [N, 1, 28, 28] or [N, 784] (784 values per sample); found {ShapeText.Of(images.shape)}.",
                 nameof(images));
         }
-        return Run(model, images, images.size(0), options);
+        if (!images.is_floating_point())
+        {
+            throw new ArgumentException(
+                $"Expected a floating-point tensor (float32 pixels in [0, 1]); found dtype {images.dtype}. " +
+                "Convert first, e.g. images.to_type(ScalarType.Float32) / 255.", nameof(images));
+        }
+        var count = images.size(0);
+        if (count == 0)
+        {
+            return [];
+        }
+        TorchRuntime.EnsureInitialized();
+        return ModulePrediction.Run(model, images, count, options, nameof(images), "pixel");
     }
 
     /// <summary>Predicts the class of one image.</summary>
@@ -90,110 +107,60 @@ public static class PredictionExtensions
                 $"Expected one image of shape [28, 28], [1, 28, 28], [1, 1, 28, 28], [784] or [1, 784]; found {ShapeText.Of(shape)}.",
                 nameof(image));
         }
-        return Run(model, image, 1, InferenceOptions.Default)[0];
+        using var batch = image.reshape(1, NeuralNetwork.InputFeatures);
+        return Predict(model, batch, InferenceOptions.Default)[0];
     }
 
-    private static ClassPrediction[] Run(NeuralNetwork model, Tensor images, long count, InferenceOptions options)
+    /// <summary>Predicts a class for each sample of a batch, for any classifier: <c>softmax(model(input), dim=1)</c>
+    /// and its argmax (see the remarks of <see cref="PredictionExtensions"/>).</summary>
+    /// <param name="model">A module whose forward returns logits <c>[N, C]</c>, C &gt;= 1.</param>
+    /// <param name="input">A batch of what the model takes, the batch first: images <c>[N, 1, 28, 28]</c>, features
+    /// <c>[N, F]</c>, token ids <c>[N, T]</c> (int64 or int32), ...</param>
+    /// <param name="options">The packed path's cut-over, the precision of an MLP's large batches, and the class names
+    /// for <see cref="ClassPrediction.Label"/>; null for <see cref="InferenceOptions.Default"/>.</param>
+    /// <returns>One prediction per sample, in order, each with C probabilities; empty for an empty batch
+    /// (<c>N = 0</c>: the model is not run).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="input"/> is null.</exception>
+    /// <exception cref="ArgumentException">The input is a scalar, a floating-point value is NaN or infinite, the model
+    /// rejects the input (the message names the input's shape and dtype and libtorch's one-line reason), or the class
+    /// names are not one per class.</exception>
+    /// <exception cref="NotSupportedException">The model's output is not <c>[N, C]</c> floating-point logits (the
+    /// message names its shape), or bfloat16 is asked for where it cannot run (not an MLP chain, not on the CPU, no
+    /// AVX512_BF16).</exception>
+    public static IReadOnlyList<ClassPrediction> Predict(this nn.Module<Tensor, Tensor> model, Tensor input, InferenceOptions? options = null) =>
+        PredictBatch(model, input, options, nameof(input));
+
+    /// <summary>Predicts the class of one sample: <paramref name="sample"/> with a batch dimension added in front
+    /// (<c>sample.unsqueeze(0)</c>), then as <see cref="Predict(nn.Module{Tensor, Tensor}, Tensor, InferenceOptions?)"/>.</summary>
+    /// <param name="model">A module whose forward returns logits <c>[N, C]</c>.</param>
+    /// <param name="sample">One sample without its batch dimension: an image <c>[1, 28, 28]</c>, token ids <c>[T]</c>, ...</param>
+    /// <param name="options">As for <see cref="Predict(nn.Module{Tensor, Tensor}, Tensor, InferenceOptions?)"/>.</param>
+    /// <returns>The prediction.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="sample"/> is null.</exception>
+    /// <exception cref="ArgumentException">As for <see cref="Predict(nn.Module{Tensor, Tensor}, Tensor, InferenceOptions?)"/>.</exception>
+    /// <exception cref="NotSupportedException">As for <see cref="Predict(nn.Module{Tensor, Tensor}, Tensor, InferenceOptions?)"/>.</exception>
+    public static ClassPrediction PredictOne(this nn.Module<Tensor, Tensor> model, Tensor sample, InferenceOptions? options = null)
     {
-        if (!images.is_floating_point())
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(sample);
+        using var batch = sample.unsqueeze(0);
+        return PredictBatch(model, batch, options, nameof(sample))[0];
+    }
+
+    private static IReadOnlyList<ClassPrediction> PredictBatch(nn.Module<Tensor, Tensor> model, Tensor input, InferenceOptions? options, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(input, paramName);
+        if (input.dim() == 0)
         {
-            throw new ArgumentException(
-                $"Expected a floating-point tensor (float32 pixels in [0, 1]); found dtype {images.dtype}. " +
-                "Convert first, e.g. images.to_type(ScalarType.Float32) / 255.", nameof(images));
+            throw new ArgumentException("Expected a batch of samples [N, ...]; found a scalar tensor (shape []).", paramName);
         }
+        var count = input.size(0);
         if (count == 0)
         {
             return [];
         }
         TorchRuntime.EnsureInitialized();
-        var path = PackedInference.Choose(model, count, packableInput: images.device_type == DeviceType.CPU, options, out var weights);
-        if (path == InferencePath.Packed)
-        {
-            if (images.dtype == ScalarType.Float32 && images.is_contiguous())
-            {
-                return RunPacked(weights, images, count);
-            }
-            // Other float dtypes and strided views: converted first, as the libtorch path converts them.
-            using var scope = NewDisposeScope();
-            return RunPacked(weights, images.to_type(ScalarType.Float32).contiguous(), count);
-        }
-        return RunLibTorch(model, images, count, path == InferencePath.LibTorchBFloat16);
-    }
-
-    private static ClassPrediction[] RunPacked(in MlpWeights weights, Tensor images, long count)
-    {
-        var pixels = MemoryMarshal.Cast<byte, float>(images.bytes);
-        var nonFinite = PackedInference.CountNonFinite(pixels);
-        if (nonFinite > 0)
-        {
-            throw PackedInference.NonFinite(nonFinite, nameof(images));
-        }
-        return PackedInference.PredictChecked(weights, pixels, (int)count);
-    }
-
-    /// <summary>The libtorch path for a checked, non-empty batch (float32, or bfloat16 when asked).</summary>
-    internal static ClassPrediction[] RunLibTorch(NeuralNetwork model, Tensor images, long count, bool bfloat16)
-    {
-        var wasTraining = model.training;
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        try
-        {
-            if (wasTraining)
-            {
-                model.eval();
-            }
-            // The first Linear's weight: the dtype and device the input must have (parameters() costs microseconds).
-            var reference = MlpLayers.TryGet(model, out var layers, out _) ? layers.First.weight : model.parameters().First();
-            var input = images.reshape(count, NeuralNetwork.InputFeatures);
-            // Device has no value equality in TorchSharp: compare its parts.
-            if (input.dtype != reference.dtype || input.device_type != reference.device_type || input.device_index != reference.device_index)
-            {
-                input = input.to(reference.dtype, reference.device);
-            }
-            if (bfloat16)
-            {
-                // Converted first (libtorch, on its threads) and checked on the bfloat16 copy: half the bytes, still in
-                // cache, where the float32 input (megabytes) would have to come back from memory on one thread.
-                input = input.to_type(ScalarType.BFloat16);
-            }
-            var nonFinite = CountNonFinite(input);
-            if (nonFinite > 0)
-            {
-                throw PackedInference.NonFinite(nonFinite, nameof(images));
-            }
-            var logits = bfloat16 ? BFloat16Forward.Logits(model, input) : model.forward(input);
-            if (logits.dtype != ScalarType.Float32 || logits.device_type != DeviceType.CPU || !logits.is_contiguous())
-            {
-                logits = logits.to(ScalarType.Float32, CPU).contiguous();
-            }
-            // Softmax and argmax in managed code (libtorch's formula and argmax rule, see PredictionResults), in place
-            // on this call's own logits tensor: a managed copy of a large batch's logits would land on the large
-            // object heap at every call (measured: 1-1.5 ms of GC and copying per batch of 4,096 instead of 0.4 ms).
-            return PredictionResults.FromLogits(MemoryMarshal.Cast<byte, float>(logits.bytes), (int)count);
-        }
-        finally
-        {
-            if (wasTraining)
-            {
-                model.train();
-            }
-        }
-    }
-
-    // float32 or bfloat16 CPU input is counted in one managed SIMD pass on this thread (no temporaries; a second thread
-    // here would compete with libtorch's own threads that start next); anything else by libtorch.
-    private static long CountNonFinite(Tensor input)
-    {
-        if (input.device_type != DeviceType.CPU || !input.is_contiguous())
-        {
-            return logical_not(isfinite(input)).sum().item<long>();
-        }
-        return input.dtype switch
-        {
-            ScalarType.Float32 => PackedInference.CountNonFinite(MemoryMarshal.Cast<byte, float>(input.bytes)),
-            ScalarType.BFloat16 => PackedInference.CountNonFiniteBFloat16(MemoryMarshal.Cast<byte, ushort>(input.bytes)),
-            _ => logical_not(isfinite(input)).sum().item<long>(),
-        };
+        return ModulePrediction.Run(model, input, count, options ?? InferenceOptions.Default, paramName, "input");
     }
 }

@@ -5,12 +5,14 @@ using static TorchSharp.torch;
 
 namespace NeuralNet.Torch.Serving;
 
-/// <summary>The libtorch engine: the model on its device, frozen for inference (eval mode, no gradients); each batch
-/// runs on the path <see cref="PackedInference.Choose"/> picks: the packed fp32 kernels for small CPU batches, libtorch
-/// (fp32, or bf16 when asked for) otherwise.</summary>
+/// <summary>The libtorch engine: the model moved to its device and frozen once (<see cref="PackedInference.Freeze"/>:
+/// the predictor computes with that copy of its weights, whatever happens to the model later); each batch runs on the
+/// path the frozen model picks: the packed fp32 kernels for small CPU batches, libtorch (fp32, or bf16 when asked for)
+/// otherwise.</summary>
 internal sealed class LibTorchEngine : IPredictionEngine
 {
     private readonly NeuralNetwork _model;
+    private readonly FrozenModel _frozen;
     private readonly InferenceOptions _inference;
     private long _packedBatches;
 
@@ -19,8 +21,7 @@ internal sealed class LibTorchEngine : IPredictionEngine
         _model = model;
         _inference = inference;
         _model.to(device);
-        // The predictor owns the model and never trains it: frozen, it runs on the packed path's weight snapshot.
-        PackedInference.Freeze(_model);
+        _frozen = _model.Freeze();
     }
 
     /// <summary>How many batches ran on the packed path.</summary>
@@ -29,15 +30,17 @@ internal sealed class LibTorchEngine : IPredictionEngine
     public IReadOnlyList<ClassPrediction> Predict(float[] pixels, int count)
     {
         // The pixels were checked (length, finiteness) on the callers' threads.
-        var path = PackedInference.Choose(_model, count, packableInput: true, _inference, out var weights);
-        if (path == InferencePath.Packed)
+        var predictions = _frozen.PredictChecked(pixels, count, _inference, out var packed);
+        if (packed)
         {
             Interlocked.Increment(ref _packedBatches);
-            return PackedInference.PredictChecked(weights, pixels, count);
         }
-        using var input = tensor(pixels, [count, NeuralNetwork.InputFeatures]);
-        return PredictionExtensions.RunLibTorch(_model, input, count, path == InferencePath.LibTorchBFloat16);
+        return predictions;
     }
 
-    public void Dispose() => _model.Dispose();
+    public void Dispose()
+    {
+        _frozen.Dispose();
+        _model.Dispose();
+    }
 }

@@ -51,7 +51,7 @@ public sealed class Predictor : IDisposable
     private int _disposed;
 
     /// <summary>Creates a predictor that owns <paramref name="model"/>. With the libtorch engine the model is moved to
-    /// the configured device, put in eval mode with every parameter's <c>requires_grad</c> off (<see cref="PackedInference.Freeze"/>: the packed fast path then serves a snapshot of its weights), and disposed with the predictor; with ONNX Runtime it is exported
+    /// the configured device, frozen (<see cref="PackedInference.Freeze"/>: the predictor computes with a copy of its weights taken here, on the packed fast path's layouts), and disposed with the predictor; with ONNX Runtime it is exported
     /// to ONNX in memory and disposed once the session is open.</summary>
     /// <param name="model">The model; the predictor takes ownership once this constructor returns.</param>
     /// <param name="options">Settings; null for the defaults. <see cref="PredictorOptions.WeightsPath"/> and

@@ -81,8 +81,8 @@ public class InferenceBenchmarks
         using var logits = _w.Model.forward(_x);
     }
 
-    [Benchmark(Description = "library PackedInference.Forward"), BenchmarkCategory("forward")]
-    public void PackedForward() => PackedInference.Forward(_w.Model, _pixels, _logits);
+    [Benchmark(Description = "library frozen.Forward (spans)"), BenchmarkCategory("forward")]
+    public void PackedForward() => _w.Frozen.Forward(_pixels, _logits);
 
     [Benchmark(Baseline = true, Description = "raw TorchSharp predict"), BenchmarkCategory("predict")]
     public void RawPredict()
@@ -99,17 +99,17 @@ public class InferenceBenchmarks
         }
     }
 
-    [Benchmark(Description = "library Predict (auto path, frozen model)"), BenchmarkCategory("predict")]
-    public IReadOnlyList<ClassPrediction> LibraryPredict() => _w.Model.Predict(_x);
+    [Benchmark(Description = "library frozen.Predict (auto path)"), BenchmarkCategory("predict")]
+    public IReadOnlyList<ClassPrediction> LibraryPredict() => _w.Frozen.Predict(_x);
 
-    [Benchmark(Description = "library Predict (auto path, trainable model)"), BenchmarkCategory("predict")]
+    [Benchmark(Description = "library model.Predict (auto path, live weights)"), BenchmarkCategory("predict")]
     public IReadOnlyList<ClassPrediction> LibraryPredictTrainable() => _w.Trainable.Predict(_x);
 
     [Benchmark(Description = "library Predict (libtorch fp32)"), BenchmarkCategory("predict")]
     public IReadOnlyList<ClassPrediction> LibraryPredictLibTorch() => _w.Model.Predict(_x, InferenceOptions.LibTorchOnly);
 
-    [Benchmark(Description = "library PackedInference.Predict (spans, frozen)"), BenchmarkCategory("predict")]
-    public void PackedPredict() => PackedInference.Predict(_w.Model, _pixels, _probabilities, _classes);
+    [Benchmark(Description = "library frozen.Predict (spans)"), BenchmarkCategory("predict")]
+    public void PackedPredict() => _w.Frozen.Predict(_pixels, _probabilities, _classes);
 
     [Benchmark(Description = "library Predict (bf16 opt-in)"), BenchmarkCategory("predict")]
     public IReadOnlyList<ClassPrediction> LibraryPredictBFloat16() => _w.Model.Predict(_x, SharedWeights.BFloat16);

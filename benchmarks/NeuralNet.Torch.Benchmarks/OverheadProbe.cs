@@ -11,9 +11,9 @@ namespace NeuralNet.Torch.Benchmarks;
 /// single TorchSharp calls a prediction makes.</summary>
 internal static class OverheadProbe
 {
-    private delegate ClassPrediction[] FromLogitsFn(Span<float> logits, int count);
-    private delegate void SoftmaxFn(Span<float> logits, int count);
-    private delegate ClassPrediction[] FromProbabilitiesFn(ReadOnlySpan<float> p, int count);
+    private delegate ClassPrediction[] FromLogitsFn(Span<float> logits, int count, int classes, IReadOnlyList<string>? names);
+    private delegate void SoftmaxFn(Span<float> logits, int count, int classes);
+    private delegate ClassPrediction[] FromProbabilitiesFn(ReadOnlySpan<float> p, int count, int classes, IReadOnlyList<string>? names);
 
     public static int Run(string[] args)
     {
@@ -28,6 +28,7 @@ internal static class OverheadProbe
             var results = typeof(PackedInference).Assembly.GetType("NeuralNet.Torch.Prediction.PredictionResults")!;
             var fromLogits = results.GetMethod("FromLogits")!.CreateDelegate<FromLogitsFn>();
             var softmax = results.GetMethod("SoftmaxRows")!.CreateDelegate<SoftmaxFn>();
+            var classes10 = 10;
             var fromProbabilities = results.GetMethod("FromProbabilities")!.CreateDelegate<FromProbabilitiesFn>();
             var ops = new (string, Action)[]
             {
@@ -46,15 +47,20 @@ internal static class OverheadProbe
                 ("data<float>().ToArray()", () => lg.data<float>().ToArray()),
                 ("softmax [4096, 10]", () => nn.functional.softmax(lg4096, 1).Dispose()),
                 ("x [4096, 784] to bf16", () => x4096.to_type(ScalarType.BFloat16).Dispose()),
-                ("FromLogits 4096 (softmax + results)", () => fromLogits(p4096, 4096)),
-                ("SoftmaxRows 4096", () => softmax(p4096, 4096)),
-                ("FromProbabilities 4096", () => fromProbabilities(p4096, 4096)),
+                ("FromLogits 4096 (softmax + results)", () => fromLogits(p4096, 4096, classes10, null)),
+                ("SoftmaxRows 4096", () => softmax(p4096, 4096, classes10)),
+                ("FromProbabilities 4096", () => fromProbabilities(p4096, 4096, classes10, null)),
                 ("4096 ClassPredictions", () => p4096.Chunk(10).Select(r => new ClassPrediction(0, r.ToArray())).ToArray()),
-                ("Choose LibTorchOnly", () => PackedInference.ChoosePath(w.Model, 1, InferenceOptions.LibTorchOnly)),
+                ("Choose LibTorchOnly (finds the chain)", () => PackedInference.ChoosePath(w.Model, 1, InferenceOptions.LibTorchOnly)),
+                ("IsSupported (chain + live pointers)", () => PackedInference.IsSupported(w.Model, out _)),
+                ("IsSupported, plain Sequential", () => PackedInference.IsSupported(w.Raw, out _)),
             };
             foreach (var (name, op) in ops)
             {
-                for (var i = 0; i < 20; i++) op();
+                // Warm up long enough for tiered compilation to reach optimised code (about 30 calls, then a
+                // background compile): up to 2,000 calls or 200 ms.
+                var warm = Stopwatch.StartNew();
+                for (var i = 0; i < 2000 && warm.ElapsedMilliseconds < 200; i++) op();
                 var best = double.MaxValue;
                 for (var r = 0; r < 5; r++)
                 {
@@ -66,6 +72,10 @@ internal static class OverheadProbe
             }
             return 0;
         }
+        if (args.Contains("--cnn"))
+        {
+            return CnnProbe();
+        }
         if (args.Contains("--packed"))
         {
             using var x1 = torch.rand(1, 784);
@@ -74,9 +84,10 @@ internal static class OverheadProbe
             var cl = new int[1];
             var cases1 = new (string, Action)[]
             {
-                ("PackedInference.Predict spans", () => PackedInference.Predict(w.Model, px, pr, cl)),
-                ("Predict(Tensor) frozen", () => w.Model.Predict(x1)),
-                ("PackedInference.Forward spans", () => PackedInference.Forward(w.Model, px, pr)),
+                ("frozen.Predict spans", () => w.Frozen.Predict(px, pr, cl)),
+                ("frozen.Predict(Tensor)", () => w.Frozen.Predict(x1)),
+                ("model.Predict(Tensor) live", () => w.Model.Predict(x1)),
+                ("frozen.Forward spans", () => w.Frozen.Forward(px, pr)),
             };
             for (var round = 0; round < 4; round++)
             {
@@ -129,6 +140,50 @@ internal static class OverheadProbe
                 var m = results[i].Order().ElementAt(3);
                 Console.WriteLine($"batch {batch}: {c.Item1,-32} {m,10:F1} us  ({m / results[0].Order().ElementAt(3):F3})");
             }
+        }
+        return 0;
+    }
+
+    // The generic Predict on a LeNet-style CNN at batch 64 against the raw forward + softmax + argmax, 15 alternating
+    // rounds, each round's ratio printed (the targets run prints only the median).
+    private static int CnnProbe()
+    {
+        torch.manual_seed(44);
+        using var cnn = nn.Sequential(
+            nn.Conv2d(1, 6, 5, padding: 2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10));
+        cnn.eval();
+        using var images = torch.rand(64, 1, 28, 28);
+        var probabilities = new float[640];
+        var classes = new int[64];
+        void Raw()
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var p = nn.functional.softmax(cnn.forward(images), 1);
+            var c = p.argmax(1);
+            p.data<float>().CopyTo(probabilities);
+            var cs = c.data<long>();
+            for (var i = 0; i < classes.Length; i++)
+            {
+                classes[i] = (int)cs[i];
+            }
+        }
+        void Library() => cnn.Predict(images);
+        for (var round = 0; round < 15; round++)
+        {
+            double library, raw;
+            if (round % 2 == 0)
+            {
+                library = TargetsRun.Median(Library, 100);
+                raw = TargetsRun.Median(Raw, 100);
+            }
+            else
+            {
+                raw = TargetsRun.Median(Raw, 100);
+                library = TargetsRun.Median(Library, 100);
+            }
+            Console.WriteLine($"round {round}: library {library:F0} us, raw {raw:F0} us, ratio {library / raw:F3}");
         }
         return 0;
     }

@@ -6,9 +6,9 @@ using TorchSharp;
 
 namespace NeuralNet.Torch.Benchmarks;
 
-/// <summary>A quick look at the packed path alone: batch-1 and batch-8 forward time (best of 5 medians) and how often
-/// the helper thread joined (input: <c>--rand</c>, <c>--sparse</c> or a fixed pattern). Run it with
-/// NEURALNET_PACKED_HELPER=0 to see the one-thread time.</summary>
+/// <summary>A quick look at the packed path alone: batch-1 and batch-8 forward time of the frozen model's span API
+/// (best of 5 medians) and how often the helper thread joined (input: <c>--rand</c>, <c>--sparse</c> or a fixed
+/// pattern). Run it with NEURALNET_PACKED_HELPER=0 to see the one-thread time.</summary>
 internal static class ProbeRun
 {
     public static int Run(string[] args)
@@ -22,7 +22,6 @@ internal static class ProbeRun
                 ("x.to(bf16)", () => x.to_type(torch.ScalarType.BFloat16)),
                 ("w0.to(bf16)", () => ((TorchSharp.Modules.Linear)w.Raw[1]).weight.to_type(torch.ScalarType.BFloat16)),
                 ("raw bf16 chain forward (input converted)", () => w.RawBFloat16.forward(x.to_type(torch.ScalarType.BFloat16))),
-                ("library bf16 logits", () => BFloat16Probe(w.Model, x)),
                 ("fp32 softmax of logits", () => torch.nn.functional.softmax(torch.rand(4096, 10), 1)),
             };
             foreach (var (name, step) in steps)
@@ -75,10 +74,6 @@ internal static class ProbeRun
             }
             return 0;
         }
-        if (args.Contains("--frozen"))
-        {
-            PackedInference.Freeze(w.Model);
-        }
         for (var round = 0; round < 3; round++)
         {
             var watch = Stopwatch.StartNew();
@@ -110,7 +105,7 @@ internal static class ProbeRun
                 for (var i = 0; i < reps; i++)
                 {
                     var start = Stopwatch.GetTimestamp();
-                    PackedInference.Forward(w.Model, x, logits);
+                    w.Frozen.Forward(x, logits);
                     times[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
                 }
                 Array.Sort(times);
@@ -120,8 +115,4 @@ internal static class ProbeRun
         }
         return 0;
     }
-
-    private static torch.Tensor BFloat16Probe(NeuralNetwork model, torch.Tensor x) =>
-        (torch.Tensor)typeof(PackedInference).Assembly.GetType("NeuralNet.Torch.Inference.BFloat16Forward")!
-            .GetMethod("Logits")!.Invoke(null, [model, x])!;
 }

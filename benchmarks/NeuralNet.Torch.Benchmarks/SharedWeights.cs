@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 
 namespace NeuralNet.Torch.Benchmarks;
 
-/// <summary>One set of weights for every case of a run: the library's model (seed 42, documented variant) and, built
-/// from the same values, the raw TorchSharp chain, the bf16 chain, the ONNX graph and the managed baseline's arrays.</summary>
+/// <summary>One set of weights for every case of a run: the library's model (seed 42, documented variant), its frozen
+/// copy and, built from the same values, the raw TorchSharp chain, the bf16 chain, the ONNX graph and the managed
+/// baseline's arrays.</summary>
 internal sealed class SharedWeights : IDisposable
 {
     public SharedWeights(NeuralNetworkVariant variant = NeuralNetworkVariant.Documented)
@@ -14,8 +15,8 @@ internal sealed class SharedWeights : IDisposable
         torch.InitializeDeviceType(DeviceType.CPU);
         torch.manual_seed(42);
         Model = new NeuralNetwork(variant);
-        // A second model with the same values, left trainable (requires_grad on): the packed path reads its live
-        // weights. The main model is frozen, as the Predictor serves it: the packed path uses its snapshot.
+        // A second model with the same values, left trainable (requires_grad on); both it and Model are read live by
+        // model.Predict. Frozen is Model's frozen copy, what the Predictor serves.
         Trainable = new NeuralNetwork(variant);
         using (no_grad())
         {
@@ -25,13 +26,13 @@ internal sealed class SharedWeights : IDisposable
             }
         }
         Trainable.eval();
-        PackedInference.Freeze(Model);
-        var linears = Model.named_modules().Select(m => m.module).OfType<Linear>().ToArray();
-        Layers = linears.Select(l => (
-            l.weight.data<float>().ToArray(),
-            l.bias!.data<float>().ToArray(),
-            (int)l.weight.size(0),
-            (int)l.weight.size(1))).ToArray();
+        Model.eval();
+        foreach (var parameter in Model.parameters())
+        {
+            parameter.requires_grad = false;
+        }
+        Frozen = Model.Freeze();
+        Layers = LayersOf(Model);
         FinalRelu = variant == NeuralNetworkVariant.Documented;
 
         // The raw chains: TorchSharp's own modules, nothing of this library, holding copies of the same values.
@@ -47,6 +48,8 @@ internal sealed class SharedWeights : IDisposable
 
     public NeuralNetwork Trainable { get; }
 
+    public FrozenModel Frozen { get; }
+
     public (float[] Weight, float[] Bias, int Out, int In)[] Layers { get; }
 
     public bool FinalRelu { get; }
@@ -59,8 +62,17 @@ internal sealed class SharedWeights : IDisposable
 
     public static InferenceOptions BFloat16 { get; } = new() { Precision = InferencePrecision.BFloat16 };
 
+    /// <summary>Copies of the Linear layers' weights and biases of <paramref name="model"/>, in order.</summary>
+    public static (float[] Weight, float[] Bias, int Out, int In)[] LayersOf(nn.Module model) =>
+        model.named_modules().Select(m => m.module).OfType<Linear>().Select(l => (
+            l.weight.data<float>().ToArray(),
+            l.bias!.data<float>().ToArray(),
+            (int)l.weight.size(0),
+            (int)l.weight.size(1))).ToArray();
+
     public void Dispose()
     {
+        Frozen.Dispose();
         Model.Dispose();
         Trainable.Dispose();
         Raw.Dispose();
@@ -68,7 +80,9 @@ internal sealed class SharedWeights : IDisposable
         Onnx.Dispose();
     }
 
-    private static Sequential BuildCopy((float[] Weight, float[] Bias, int Out, int In)[] layers, bool finalRelu)
+    /// <summary>A plain TorchSharp Sequential <c>Flatten, Linear, ReLU, ..., Linear[, ReLU]</c> holding copies of
+    /// <paramref name="layers"/>.</summary>
+    public static Sequential BuildCopy((float[] Weight, float[] Bias, int Out, int In)[] layers, bool finalRelu)
     {
         var modules = new List<nn.Module<Tensor, Tensor>> { nn.Flatten() };
         foreach (var (weight, bias, outFeatures, inFeatures) in layers)

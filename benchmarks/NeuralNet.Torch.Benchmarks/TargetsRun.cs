@@ -18,6 +18,7 @@ internal static class TargetsRun
     public static int Run(string[] args)
     {
         var rounds = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 7;
+        Rounds = rounds;
         using var w = new SharedWeights();
         Console.WriteLine($"AVX-512: {CpuFeatures.HasAvx512}, AVX512_BF16: {CpuFeatures.HasAvx512BFloat16}, cores: {Environment.ProcessorCount}, rounds: {rounds}");
         Console.WriteLine("| pair | batch | A median | B median | A / B (median of rounds) | target |");
@@ -76,16 +77,16 @@ internal static class TargetsRun
             };
             if (batch == 1)
             {
-                pairs.Add(("library Predict (auto = packed, frozen) / ONNX Runtime", () => w.Model.Predict(x), Onnx, "<= 0.6"));
+                pairs.Add(("library Predict (auto = packed, frozen) / ONNX Runtime", () => w.Frozen.Predict(x), Onnx, "<= 0.6"));
                 pairs.Add(("library Predict (auto = packed, trainable) / ONNX Runtime", () => w.Trainable.Predict(x), Onnx, "<= 0.6"));
-                pairs.Add(("library PackedInference.Predict (spans) / ONNX Runtime", () => PackedInference.Predict(w.Model, pixels, probabilities, classes), Onnx, "<= 0.6"));
+                pairs.Add(("library frozen.Predict (spans; was PackedInference.Predict) / ONNX Runtime", () => w.Frozen.Predict(pixels, probabilities, classes), Onnx, "<= 0.6"));
             }
             else
             {
                 pairs.Add(("library Predict (auto = libtorch fp32) / raw TorchSharp predict", () => w.Model.Predict(x), RawPredict, "<= 1/0.95 = 1.053"));
                 pairs.Add(("library Predict (bf16 opt-in) / ONNX Runtime fp32", () => w.Model.Predict(x, SharedWeights.BFloat16), Onnx, "<= 1/1.5 = 0.667"));
                 pairs.Add(("raw TorchSharp bf16 forward alone (input converted) / ONNX Runtime fp32 predict: libtorch's bf16 ceiling", RawBFloat16Forward, Onnx, "(information)"));
-                pairs.Add(("library PackedInference.Predict (spans, fp32) / raw TorchSharp predict", () => PackedInference.Predict(w.Model, pixels, probabilities, classes), RawPredict, "(information)"));
+                pairs.Add(("library frozen.Predict (spans, fp32; was PackedInference.Predict) / raw TorchSharp predict", () => w.Frozen.Predict(pixels, probabilities, classes), RawPredict, "(information)"));
                 pairs.Add(("ONNX Runtime fp32 / raw TorchSharp predict", Onnx, RawPredict, "(information)"));
             }
             foreach (var (name, a, b, target) in pairs)
@@ -96,32 +97,71 @@ internal static class TargetsRun
 
         // Batch 1 on real images: the first 256 MNIST t10k images in turn (about 81% of their pixels are exactly 0, which
         // the packed path's single-image kernel skips), the same images for both sides.
-        if (Idx.SharedFixtures() is { } fixtures)
+        var real = Idx.SharedFixtures() is { } fixtures
+            ? Idx.ReadImages(Path.Combine(fixtures, "mnist", "t10k-images-idx3-ubyte.gz"), out _).AsMemory(0, RealImages * 784).ToArray()
+            : null;
+        if (real is not null)
         {
-            var all = Idx.ReadImages(Path.Combine(fixtures, "mnist", "t10k-images-idx3-ubyte.gz"), out _);
-            const int realImages = 256;
-            var tensors = Enumerable.Range(0, realImages).Select(i => torch.tensor(all.AsSpan(i * 784, 784).ToArray(), [1, 784])).ToArray();
-            var input = new float[784];
-            var output = new float[10];
-            using var onnxIn = OrtValue.CreateTensorValueFromMemory(input, [1, 784]);
-            using var onnxOut = OrtValue.CreateTensorValueFromMemory(output, [1, 10]);
-            int next = 0, nextOnnx = 0;
-            Report("library Predict (auto = packed, frozen) / ONNX Runtime, real MNIST images in turn", "1",
-                () => w.Model.Predict(tensors[next++ % realImages]),
-                () =>
-                {
-                    all.AsSpan(nextOnnx++ % realImages * 784, 784).CopyTo(input);
-                    w.Onnx.Run(["x"], [onnxIn], ["p"], [onnxOut]);
-                    _ = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(output);
-                }, "<= 0.6", 3000, rounds);
-            foreach (var t in tensors)
-            {
-                t.Dispose();
-            }
+            RealImagesPair("library Predict (auto = packed, frozen) / ONNX Runtime, real MNIST images in turn", real, t => w.Frozen.Predict(t), w.Onnx);
         }
         else
         {
             Console.WriteLine("(batch 1 on real MNIST images: skipped, ../shared/fixtures not found)");
+        }
+
+        // Another MLP, 784-256-128-10, as a plain TorchSharp Sequential (not NeuralNetwork), through the generic
+        // Predict (live weights) and its frozen copy, against ONNX Runtime on the same weights, batch 1.
+        torch.manual_seed(43);
+        using var mlp = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10));
+        mlp.eval();
+        using var mlpFrozen = mlp.Freeze();
+        using var mlpOnnx = new OnnxMlp(OnnxMlp.BuildMlp(SharedWeights.LayersOf(mlp), finalRelu: false));
+        {
+            torch.manual_seed(7);
+            using var x = torch.rand(1, 784);
+            var input = x.data<float>().ToArray();
+            var output = new float[10];
+            using var onnxIn = OrtValue.CreateTensorValueFromMemory(input, [1, 784]);
+            using var onnxOut = OrtValue.CreateTensorValueFromMemory(output, [1, 10]);
+            void Onnx()
+            {
+                mlpOnnx.Run(["x"], [onnxIn], ["p"], [onnxOut]);
+                _ = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(output);
+            }
+            Report("784-256-128-10 Sequential: model.Predict (generic, live weights) / ONNX Runtime, dense random input", "1", () => mlp.Predict(x), Onnx, "<= 0.6", 3000, rounds);
+            Report("784-256-128-10 Sequential: frozen.Predict / ONNX Runtime, dense random input", "1", () => mlpFrozen.Predict(x), Onnx, "<= 0.6", 3000, rounds);
+        }
+        if (real is not null)
+        {
+            RealImagesPair("784-256-128-10 Sequential: model.Predict (generic, live weights) / ONNX Runtime, real MNIST images in turn", real, t => mlp.Predict(t), mlpOnnx);
+            RealImagesPair("784-256-128-10 Sequential: frozen.Predict / ONNX Runtime, real MNIST images in turn", real, t => mlpFrozen.Predict(t), mlpOnnx);
+        }
+
+        // A LeNet-style CNN (Conv2d/ReLU/MaxPool2d/Flatten/Linear) at batch 64: the generic Predict (libtorch forward,
+        // managed softmax) against the same module's raw forward + softmax + argmax + copy out.
+        torch.manual_seed(44);
+        using var cnn = nn.Sequential(
+            nn.Conv2d(1, 6, 5, padding: 2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10));
+        cnn.eval();
+        {
+            torch.manual_seed(8);
+            using var cnnImages = torch.rand(64, 1, 28, 28);
+            var cnnProbabilities = new float[64 * 10];
+            var cnnClasses = new int[64];
+            Report("generic Predict on a LeNet-style CNN / raw TorchSharp forward + softmax + argmax", "64", () => cnn.Predict(cnnImages), () =>
+            {
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                var p = nn.functional.softmax(cnn.forward(cnnImages), 1);
+                var c = p.argmax(1);
+                p.data<float>().CopyTo(cnnProbabilities);
+                var cs = c.data<long>();
+                for (var i = 0; i < cnnClasses.Length; i++)
+                {
+                    cnnClasses[i] = (int)cs[i];
+                }
+            }, "<= 1.03", 100, rounds);
         }
 
         // Training: the library's loop against the same steps written in raw TorchSharp, 12,800 samples (200 steps of
@@ -139,6 +179,32 @@ internal static class TargetsRun
             () => TrainingBenchmarks.RawLoop(rawModel, images, labels, 64), "<= 1.03", 3, rounds);
         return 0;
     }
+
+    private const int RealImages = 256;
+
+    // One pair at batch 1 on the real MNIST images in turn: the library's predict of each [1, 784] tensor against
+    // ONNX Runtime on the same image.
+    private static void RealImagesPair(string name, float[] images, Func<Tensor, IReadOnlyList<ClassPrediction>> predict, OnnxMlp onnx)
+    {
+        var tensors = Enumerable.Range(0, RealImages).Select(i => torch.tensor(images.AsSpan(i * 784, 784).ToArray(), [1, 784])).ToArray();
+        var input = new float[784];
+        var output = new float[10];
+        using var onnxIn = OrtValue.CreateTensorValueFromMemory(input, [1, 784]);
+        using var onnxOut = OrtValue.CreateTensorValueFromMemory(output, [1, 10]);
+        int next = 0, nextOnnx = 0;
+        Report(name, "1", () => predict(tensors[next++ % RealImages]), () =>
+        {
+            images.AsSpan(nextOnnx++ % RealImages * 784, 784).CopyTo(input);
+            onnx.Run(["x"], [onnxIn], ["p"], [onnxOut]);
+            _ = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(output);
+        }, "<= 0.6", 3000, Rounds);
+        foreach (var t in tensors)
+        {
+            t.Dispose();
+        }
+    }
+
+    private static int Rounds { get; set; } = 7;
 
     private static void Report(string name, string batch, Action a, Action b, string target, int calls, int rounds)
     {
