@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using NeuralNet.Torch.Inference;
 using NeuralNet.Torch.Inspection;
+using NeuralNet.Torch.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -49,7 +50,7 @@ internal static class ModulePrediction
         bool ownsOutput, Tensor? reference)
     {
         using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
+        using var gradMode = InferenceGradMode.For(model);
         using var eval = EvalMode.Enter(model);
         // The first parameter (or buffer) gives the device and floating-point dtype the input must have.
         reference ??= model.named_parameters().Select(p => (Tensor)p.parameter).Concat(model.named_buffers().Select(b => b.buffer)).FirstOrDefault();
