@@ -102,7 +102,7 @@ internal static class ModulePrediction
     }
 
     // libtorch's messages continue with "Exception raised from ..." and a native stack: the first line is the reason.
-    private static string FirstLine(string? message)
+    internal static string FirstLine(string? message)
     {
         var line = (message ?? "").Split('\n', 2)[0].Trim();
         return line.Length > 0 ? line : "libtorch gave no reason";
