@@ -24,11 +24,13 @@ internal static class ModelProbe
         {
             return ModulePrediction.Run(model, sample, 1, InferenceOptions.LibTorchOnly, "options", "input")[0].Probabilities.Count;
         }
-        catch (ArgumentException e) when (e.InnerException is ExternalException native)
+        catch (ArgumentException e)
         {
+            // libtorch's errors come wrapped by ModulePrediction; TorchSharp's own checks (Conv2d's channels) unwrapped.
+            var reason = e.InnerException is ExternalException native ? native.Message : e.Message;
             throw new ArgumentException(
                 $"Invalid predictor options: the model does not take InputShape {ShapeText.Of(input.Shape)} " +
-                $"({input.ElementType}; a batch of one is {ShapeText.Of([1, .. input.Shape])}): {ModulePrediction.FirstLine(native.Message)}",
+                $"({input.ElementType}; a batch of one is {ShapeText.Of([1, .. input.Shape])}): {ModulePrediction.FirstLine(reason)}",
                 "options", e);
         }
     }
