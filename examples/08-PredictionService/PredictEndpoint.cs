@@ -80,7 +80,9 @@ internal static class PredictEndpoint
             }
             catch (ArgumentException e)
             {
-                return Problem(StatusCodes.Status400BadRequest, e.Message);
+                // The predictor's checks, and a token id the model rejects (libtorch's reason), without " (Parameter 'x')".
+                var detail = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
+                return Problem(StatusCodes.Status400BadRequest, detail);
             }
             catch (PredictorBusyException e)
             {
