@@ -92,6 +92,29 @@ public sealed partial class YourOwnModelExampleTests
         lines[5].Should().Be($"Accuracy on the {labels.Length} test images: {(100.0 * correct / labels.Length).ToString("0.0", CultureInfo.InvariantCulture)}%");
     }
 
+    [TestCase("libtorch")]
+    [TestCase("onnxruntime")]
+    public void Serve_ConcurrentRequestsForEachImage_AnswerTorchsClassesOnEitherEngine(string engine)
+    {
+        var probabilities = _torch.Array("probabilities").ToFloat32();
+        var labels = _torch.Array("labels").ToInt64();
+        var classes = Enumerable.Range(0, labels.Length).Select(i => ArgMax(probabilities.AsSpan(i * 10, 10))).ToArray();
+        var correct = classes.Where((c, i) => c == labels[i]).Count();
+        var names = IdxDatasetSource.FashionMnist.ClassNames;
+
+        var (exitCode, stdout, stderr) = Run("5-Serve", "Serve", _torch.File("model.pth"), _torch.Folder, engine);
+
+        exitCode.Should().Be(0, stderr);
+        var lines = Lines(stdout);
+        lines.Should().HaveCount(5);
+        lines[0].Should().Be($"Predictor: {(engine == "libtorch" ? "LibTorch" : "OnnxRuntime")} on cpu, input [1, 28, 28] Float32, 10 classes, " +
+            $"{long.Parse(_torch.Text("parameter_count"), CultureInfo.InvariantCulture):N0} parameters");
+        lines[1].Should().MatchRegex($"^{labels.Length} requests from 16 concurrent callers in \\d+ ms$");
+        lines[2].Should().Be($"Same class as model.Predict: {labels.Length} of {labels.Length}");
+        lines[3].Should().StartWith($"First answer: \"{names[classes[0]]}\" (").And.EndWith($"actual \"{names[(int)labels[0]]}\"");
+        lines[4].Should().Be($"Accuracy: {(100.0 * correct / labels.Length).ToString("0.0", CultureInfo.InvariantCulture)}%");
+    }
+
     [Test]
     public void ExportOnnx_WritesAGraphThatOnnxsCheckerAcceptsAndOnnxRuntimeAgreesWith()
     {
