@@ -14,11 +14,10 @@ namespace NeuralNet.Torch.Tests.Examples;
 [NonParallelizable]
 public sealed class PredictionServiceTests
 {
-    private Process? _service;
+    private PredictionServiceProcess? _service;
     private HttpClient _http = null!;
     private TempFolder _temp = null!;
     private string _weights = "";
-    private readonly StringBuilder _log = new();
 
     [OneTimeSetUp]
     public void Start()
@@ -30,21 +29,15 @@ public sealed class PredictionServiceTests
         {
             model.SaveCheckpoint(_weights);
         }
-        var (service, url) = StartService(["--weights", _weights, "--variant", "quickstart"]);
-        _service = service;
-        _http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
+        _service = PredictionServiceProcess.Start(["--weights", _weights, "--variant", "quickstart"]);
+        _http = new HttpClient { BaseAddress = new Uri(_service.Url), Timeout = TimeSpan.FromSeconds(30) };
     }
 
     [OneTimeTearDown]
     public void Stop()
     {
         _http.Dispose();
-        if (_service is not null)
-        {
-            _service.Kill(entireProcessTree: true);
-            _service.WaitForExit();
-            _service.Dispose();
-        }
+        _service?.Dispose();
         _temp.Dispose();
     }
 
@@ -166,7 +159,7 @@ public sealed class PredictionServiceTests
     {
         // A second replica, as an orchestrator would start it: no arguments but the address, settings from the
         // environment, the ONNX Runtime engine.
-        var (replica, url) = StartService([], new Dictionary<string, string>
+        using var replica = PredictionServiceProcess.Start([], new Dictionary<string, string>
         {
             ["Predictor__WeightsPath"] = _weights,
             ["Predictor__Variant"] = "Quickstart",
@@ -174,9 +167,8 @@ public sealed class PredictionServiceTests
             ["Predictor__Engine"] = "OnnxRuntime",
             ["Predictor__MaxBatchSize"] = "32",
         });
-        try
         {
-            using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
+            using var http = new HttpClient { BaseAddress = new Uri(replica.Url), Timeout = TimeSpan.FromSeconds(30) };
             var images = new[] { Image(0.1f), Image(0.6f), Image(0.9f) };
 
             using var fromLibTorch = JsonDocument.Parse(await (await _http.PostAsJsonAsync("/predict", new { images })).Content.ReadAsStringAsync());
@@ -198,12 +190,6 @@ public sealed class PredictionServiceTests
                     .Should().OnlyContain(p => Math.Abs(p.First - p.Second) <= 1e-5f);
             }
         }
-        finally
-        {
-            replica.Kill(entireProcessTree: true);
-            replica.WaitForExit();
-            replica.Dispose();
-        }
     }
 
     [Test]
@@ -215,6 +201,9 @@ public sealed class PredictionServiceTests
         json.RootElement.GetProperty("device").GetString().Should().Be("cpu");
         json.RootElement.GetProperty("engine").GetString().Should().Be("LibTorch");
         json.RootElement.GetProperty("parameters").GetInt64().Should().Be(669_706);
+        json.RootElement.GetProperty("inputShape").EnumerateArray().Select(d => d.GetInt64()).Should().Equal(784);
+        json.RootElement.GetProperty("inputType").GetString().Should().Be("Float32");
+        json.RootElement.GetProperty("classes").GetInt32().Should().Be(10);
         json.RootElement.GetProperty("structure").GetString().Should().StartWith("NeuralNetwork(\n  (flatten): Flatten(start_dim=1, end_dim=-1)\n")
             .And.Contain("(4): Linear(in_features=512, out_features=10, bias=True)\n  )\n)").And.NotContain("(5)");
     }
@@ -238,13 +227,15 @@ public sealed class PredictionServiceTests
     {
         var wrong = _temp.File("not-a-model.pth");
         File.WriteAllText(wrong, "garbage");
-        var dll = ExampleDll();
+        var dll = PredictionServiceProcess.Dll;
 
         var (exitCode, stdout, stderr) = ProcessRunner.Run("dotnet", [dll, "--urls", "http://127.0.0.1:0", "--weights", wrong],
             TestPaths.RepositoryRoot, TimeSpan.FromMinutes(1));
 
         exitCode.Should().NotBe(0);
         (stdout + stderr).Should().Contain("Could not load the model: ").And.Contain(wrong);
+        stderr.Split('\n').Where(l => l.StartsWith("error: ", StringComparison.Ordinal)).Should().ContainSingle()
+            .Which.Should().StartWith($"error: WeightsPath: Cannot read checkpoint '{wrong}': it is not a checkpoint in a known format").And.EndWith("[--weights or Predictor__WeightsPath]");
     }
 
     private static float[] Image(float level) => Enumerable.Range(0, 784).Select(i => (i % 7 == 0 ? level : level / 2)).ToArray();
@@ -259,63 +250,5 @@ public sealed class PredictionServiceTests
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         json.RootElement.GetProperty("status").GetInt32().Should().Be((int)status);
         json.RootElement.GetProperty("detail").GetString().Should().Match(detail);
-    }
-
-    private static string ExampleDll() =>
-        Path.Combine(TestPaths.RepositoryRoot, "examples", "08-PredictionService", "bin", ProcessRunner.Configuration, "net10.0", "PredictionService.dll");
-
-    private (Process Process, string Url) StartService(string[] arguments, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = TestPaths.RepositoryRoot,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[] { ExampleDll(), "--urls", "http://127.0.0.1:0" }.Concat(arguments))
-        {
-            start.ArgumentList.Add(argument);
-        }
-        start.Environment["NEURALNET_DEVICE"] = "cpu";
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[key] = value;
-        }
-        var listening = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                listening.TrySetException(new InvalidOperationException("The service exited before listening:\n" + _log));
-                return;
-            }
-            lock (_log)
-            {
-                _log.AppendLine(e.Data);
-            }
-            var match = Regex.Match(e.Data, @"Now listening on: (http://127\.0\.0\.1:[0-9]+)");
-            if (match.Success)
-            {
-                listening.TrySetResult(match.Groups[1].Value);
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            lock (_log)
-            {
-                _log.AppendLine(e.Data);
-            }
-        };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!listening.Task.Wait(TimeSpan.FromMinutes(1)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("The service did not start listening within a minute:\n" + _log);
-        }
-        return (process, listening.Task.Result);
     }
 }

@@ -80,6 +80,17 @@ public sealed class ModuleTextOracleTests
         OracleAssert.SameText(script.ToPyTorchString(), expected, $"{name} (TorchScript)");
     }
 
+    [TestCase("documented")]
+    [TestCase("lenet")]
+    public void ToPyTorchString_TorchScriptLoad_IsTorchsReprWithTheOriginalNamesUnknown(string name)
+    {
+        using var script = NeuralNet.Torch.Persistence.TorchScript.Load(_layers.File($"{name}.script.pt"));
+        var expected = Regex.Replace(_layers.Text($"{name}.script.repr"), "original_name=[A-Za-z0-9_]+", "original_name=?");
+
+        OracleAssert.SameText(script.ToPyTorchString(), expected, $"{name} (TorchScript.Load)");
+        OracleAssert.SameText(script.ToPyTorchString(), expected, $"{name} (TorchScript.Load, printed again)");
+    }
+
     private static IEnumerable<TestCaseData> PartialCases() => LayerCases.Partial.Keys.Select(n => new TestCaseData(n).SetArgDisplayNames(n));
 
     private static IEnumerable<TestCaseData> NameOnlyCases() => LayerCases.NameOnly.Select(n => new TestCaseData(n).SetArgDisplayNames(n));

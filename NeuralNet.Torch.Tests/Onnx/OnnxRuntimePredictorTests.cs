@@ -87,7 +87,7 @@ public sealed class OnnxRuntimePredictorTests
             .WithMessage("Image 1 is null.*");
 
         (await predictor.PredictAsync(_images[1])).Probabilities.Should().HaveCount(10);
-        (await predictor.PredictBatchAsync([])).Should().BeEmpty();
+        (await predictor.PredictBatchAsync(Array.Empty<float[]>())).Should().BeEmpty();
     }
 
     [Test]
@@ -110,7 +110,7 @@ public sealed class OnnxRuntimePredictorTests
         }
         torch.manual_seed(7);
         using var model = new NeuralNetwork(NeuralNetworkVariant.Quickstart);
-        using var engine = OnnxRuntimeEngine.Create(model);
+        using var engine = OnnxRuntimeEngine.Create(model, [784]);
         var pixels = _images[0];
         for (var i = 0; i < 1000; i++)
         {
@@ -162,9 +162,9 @@ public sealed class OnnxRuntimePredictorTests
     {
         torch.manual_seed(8);
         using var model = new NeuralNetwork();
-        using var engine = OnnxRuntimeEngine.Create(model);
+        using var engine = OnnxRuntimeEngine.Create(model, [784]);
 
-        engine.Predict([], 0).Should().BeEmpty();
+        engine.Predict(Array.Empty<float>(), 0).Should().BeEmpty();
     }
 
     [Test]

@@ -7,7 +7,7 @@ namespace NeuralNet.Torch.Onnx;
 /// <summary>The ONNX Runtime engine: the model exported to ONNX in memory, one CPU session, and the document's
 /// softmax + argmax computed here on the logits.</summary>
 /// <remarks>Owns the session, its options and the run options, and disposes them; each batch's input and output
-/// values are disposed before <see cref="Predict"/> returns. The input value wraps the caller's array (pinned for the
+/// values are disposed before <see cref="Predict(float[], int)"/> returns. The input value wraps the caller's array (pinned for the
 /// run), so nothing is copied into native memory but the outputs.</remarks>
 internal sealed class OnnxRuntimeEngine : IPredictionEngine
 {
@@ -16,11 +16,12 @@ internal sealed class OnnxRuntimeEngine : IPredictionEngine
     private readonly InferenceSession _session;
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
-    private readonly long[] _shape = [0, NeuralNetwork.InputFeatures];
+    private readonly long[] _shape;
     private int _disposed;
 
     private OnnxRuntimeEngine(byte[] onnx, OnnxExportInfo info)
     {
+        _shape = [0, .. info.InputShape];
         _inputNames = [info.InputName];
         _outputNames = [info.OutputName];
         _sessionOptions = new SessionOptions();
@@ -49,13 +50,25 @@ internal sealed class OnnxRuntimeEngine : IPredictionEngine
     /// <summary>True once disposed.</summary>
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
-    /// <summary>Exports <paramref name="model"/> (<c>[batch, 784]</c> in, <c>[batch, 10]</c> out) and opens an
-    /// ONNX Runtime session on it. The model is not disposed.</summary>
+    /// <summary>Exports <paramref name="model"/> (<c>[batch, ...inputShape]</c> in, <c>[batch, C]</c> out) and opens
+    /// an ONNX Runtime session on it. The model is not disposed.</summary>
+    /// <exception cref="NotSupportedException">The model cannot be exported (the message names the module and says
+    /// what to use instead).</exception>
     /// <exception cref="InvalidOperationException">ONNX Runtime's native library could not be loaded.</exception>
-    public static OnnxRuntimeEngine Create(NeuralNetwork model)
+    public static OnnxRuntimeEngine Create(TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> model, IReadOnlyList<long> inputShape)
     {
         using var buffer = new MemoryStream();
-        var info = model.ExportOnnx(buffer, new OnnxExportOptions { InputShape = [NeuralNetwork.InputFeatures] });
+        OnnxExportInfo info;
+        try
+        {
+            info = model.ExportOnnx(buffer, new OnnxExportOptions { InputShape = inputShape });
+        }
+        catch (NotSupportedException e)
+        {
+            throw new NotSupportedException(
+                $"Engine OnnxRuntime runs models that OnnxExport can write, and this one cannot be exported: {e.Message} " +
+                "Use Engine LibTorch (the default), which runs any model.", e);
+        }
         try
         {
             return new OnnxRuntimeEngine(buffer.ToArray(), info);
@@ -68,6 +81,9 @@ internal sealed class OnnxRuntimeEngine : IPredictionEngine
                 "only its managed bindings. Cause: " + e.GetBaseException().Message, e);
         }
     }
+
+    public IReadOnlyList<ClassPrediction> Predict(long[] tokens, int count) =>
+        throw new NotSupportedException("Engine OnnxRuntime takes float32 input only; InputElementType Int64 needs Engine LibTorch.");
 
     public IReadOnlyList<ClassPrediction> Predict(float[] pixels, int count)
     {

@@ -102,9 +102,17 @@ internal static class ModulePrediction
     }
 
     // libtorch's messages continue with "Exception raised from ..." and a native stack: the first line is the reason.
-    private static string FirstLine(string? message)
+    // The TorchScript interpreter's start with "The following operation failed ..." and a script traceback, and end
+    // with the reason ("RuntimeError: index out of range in self").
+    internal static string FirstLine(string? message)
     {
-        var line = (message ?? "").Split('\n', 2)[0].Trim();
+        var lines = (message ?? "").Split('\n');
+        var line = lines[0].Trim();
+        if (line.StartsWith("The following operation failed in the TorchScript interpreter", StringComparison.Ordinal)
+            && lines.LastOrDefault(l => l.Length > 0 && !char.IsWhiteSpace(l[0]) && l.Contains("Error: ", StringComparison.Ordinal)) is { } reason)
+        {
+            return reason.Trim();
+        }
         return line.Length > 0 ? line : "libtorch gave no reason";
     }
 }

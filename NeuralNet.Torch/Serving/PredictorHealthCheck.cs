@@ -3,13 +3,14 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace NeuralNet.Torch.Serving;
 
-/// <summary>Health of the registered <see cref="Predictor"/>: healthy when the model is loaded and a forward pass on a
-/// blank image returns 10 probabilities that sum to 1; unhealthy with the reason otherwise (the model failed to load,
-/// the forward pass threw, or it gave non-finite output). Register with
-/// <c>services.AddHealthChecks().AddCheck&lt;PredictorHealthCheck&gt;("model")</c>.</summary>
+/// <summary>Health of the registered <see cref="Predictor"/>, for any model: healthy when the model is loaded and a
+/// forward pass on a sample of zeros (of its input shape and element type) returns <see cref="Predictor.ClassCount"/>
+/// probabilities that sum to 1; unhealthy with the reason otherwise (the model failed to load, the forward pass threw,
+/// or it gave non-finite output). Register with
+/// <c>services.AddHealthChecks().AddCheck&lt;PredictorHealthCheck&gt;("model")</c>. Its data: <c>device</c>,
+/// <c>engine</c>, <c>inputShape</c>, <c>classes</c>, and <c>variant</c> for the document's model.</summary>
 public sealed class PredictorHealthCheck : IHealthCheck
 {
-    private static readonly float[] Blank = new float[NeuralNetwork.InputFeatures];
     private readonly IServiceProvider _services;
 
     /// <summary>Creates the check; it resolves the predictor when it runs, so a model that fails to load makes the
@@ -31,15 +32,22 @@ public sealed class PredictorHealthCheck : IHealthCheck
         }
         try
         {
-            var prediction = await predictor.PredictAsync(Blank, cancellationToken).ConfigureAwait(false);
+            var prediction = predictor.InputElementType == InputElementType.Int64
+                ? await predictor.PredictAsync(new long[predictor.InputLength], cancellationToken).ConfigureAwait(false)
+                : await predictor.PredictAsync(new float[predictor.InputLength], cancellationToken).ConfigureAwait(false);
             var sum = prediction.Probabilities.Sum();
             var data = new Dictionary<string, object>
             {
-                ["variant"] = predictor.Variant.ToString(),
                 ["device"] = Devices.Describe(predictor.Device),
                 ["engine"] = predictor.Engine.ToString(),
+                ["inputShape"] = Inspection.ShapeText.Of(predictor.InputShape),
+                ["classes"] = predictor.ClassCount,
             };
-            return prediction.Probabilities.Count == NeuralNetwork.OutputFeatures && float.IsFinite(sum) && Math.Abs(sum - 1) < 1e-3
+            if (predictor.Variant is { } variant)
+            {
+                data["variant"] = variant.ToString();
+            }
+            return prediction.Probabilities.Count == predictor.ClassCount && float.IsFinite(sum) && Math.Abs(sum - 1) < 1e-3
                 ? HealthCheckResult.Healthy("The model is loaded and a test forward pass works.", data)
                 : HealthCheckResult.Unhealthy($"The test forward pass gave probabilities summing to {sum}.", data: data);
         }

@@ -6,12 +6,34 @@ namespace NeuralNet.Torch.Serving;
 /// injection, at application start-up).</summary>
 public sealed class PredictorOptions
 {
-    /// <summary>The checkpoint to load (any checkpoint format the library reads); null serves the
-    /// randomly initialised model. Used where the predictor loads its own model (dependency injection).</summary>
+    /// <summary>The checkpoint to load (any checkpoint format the library reads) into the model the predictor builds:
+    /// the document's <see cref="NeuralNetwork"/> of <see cref="Variant"/>, or the model of a registered factory
+    /// (<see cref="Microsoft.Extensions.DependencyInjection.PredictorServiceCollectionExtensions.AddNeuralNetPredictor(Microsoft.Extensions.DependencyInjection.IServiceCollection, Func{TorchSharp.torch.nn.Module{TorchSharp.torch.Tensor, TorchSharp.torch.Tensor}}, Action{PredictorOptions})"/>);
+    /// null serves its random initialisation. Not used with <see cref="ModelPath"/> (the archive holds its weights) or
+    /// by the constructors (the model is given). A relative path is resolved against the process's current
+    /// directory.</summary>
     public string? WeightsPath { get; set; }
 
-    /// <summary>The model variant the weights belong to. Default: <see cref="NeuralNetworkVariant.Documented"/>.</summary>
+    /// <summary>A TorchScript archive (<c>torch.jit.save</c> of <c>torch.jit.script</c> or <c>torch.jit.trace</c>) to
+    /// serve instead of the document's model, with no C# class at all (<see cref="Persistence.TorchScript.Load"/>);
+    /// null for none. Needs <see cref="InputShape"/>; excludes <see cref="WeightsPath"/>. A relative path is resolved
+    /// against the process's current directory.</summary>
+    public string? ModelPath { get; set; }
+
+    /// <summary>The model variant the weights belong to, when the predictor builds the document's model (no
+    /// <see cref="ModelPath"/>, no factory). Default: <see cref="NeuralNetworkVariant.Documented"/>.</summary>
     public NeuralNetworkVariant Variant { get; set; } = NeuralNetworkVariant.Documented;
+
+    /// <summary>One sample's shape, without the batch dimension: <c>[1, 28, 28]</c> for a CNN on MNIST images,
+    /// <c>[12]</c> for 12 token ids. A request holds one sample flattened (row by row), so its length is the product of
+    /// these sizes, and the model receives <c>[N, ...InputShape]</c>. Null (the default) means <c>[784]</c> for the
+    /// document's <see cref="NeuralNetwork"/>; every other model needs it set (the predictor cannot know what the model
+    /// takes). Checked when the predictor is built by one forward pass on a sample of zeros.</summary>
+    public IReadOnlyList<long>? InputShape { get; set; }
+
+    /// <summary>The element type of the input: <see cref="Serving.InputElementType.Float32"/> (the default) or
+    /// <see cref="Serving.InputElementType.Int64"/> token ids for a model that starts with an <c>Embedding</c>.</summary>
+    public InputElementType InputElementType { get; set; } = InputElementType.Float32;
 
     /// <summary>The device: <c>cpu</c>, <c>cuda</c>, <c>cuda:N</c> or <c>auto</c>; null means
     /// <see cref="Devices.Resolve"/>'s default (the <c>NEURALNET_DEVICE</c> variable, else CUDA if available).
@@ -24,8 +46,10 @@ public sealed class PredictorOptions
     /// reference the <c>Microsoft.ML.OnnxRuntime</c> package.</summary>
     public PredictionEngine Engine { get; set; } = PredictionEngine.LibTorch;
 
-    /// <summary>Names of the 10 classes, index = class (e.g. FashionMNIST's <c>T-shirt/top</c> ... <c>Ankle boot</c>);
-    /// null for none. When set, each prediction carries its <see cref="Prediction.ClassPrediction.Label"/>.</summary>
+    /// <summary>Names of the model's classes, index = class (e.g. FashionMNIST's 10: <c>T-shirt/top</c> ...
+    /// <c>Ankle boot</c>); null for none. When set, each prediction carries its
+    /// <see cref="Prediction.ClassPrediction.Label"/>. Their number is checked against the model's class count when the
+    /// predictor is built.</summary>
     public IReadOnlyList<string>? ClassNames { get; set; }
 
     /// <summary>The most requests one forward pass serves (1 to 4096). Default 64.</summary>
@@ -50,12 +74,47 @@ public sealed class PredictorOptions
     /// measured accuracy cost).</summary>
     public InferencePrecision Precision { get; set; } = InferencePrecision.Float32;
 
-    /// <summary>Every problem with these settings, one message each; empty when they are valid. Does not touch
-    /// libtorch, so it can run before anything is loaded.</summary>
+    /// <summary>Every problem with these settings, one message each, each naming its setting; empty when they are
+    /// valid. Does not touch libtorch, so it can run before anything is loaded. What needs the model (that it takes
+    /// <see cref="InputShape"/>, the number of <see cref="ClassNames"/>) is checked when the predictor is built.</summary>
     /// <returns>The problems.</returns>
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
+        if (!Enum.IsDefined(InputElementType))
+        {
+            problems.Add($"InputElementType must be Float32 or Int64; found {InputElementType}.");
+        }
+        else if (InputElementType == InputElementType.Int64 && Engine == PredictionEngine.OnnxRuntime)
+        {
+            problems.Add("InputElementType Int64 needs Engine LibTorch (the default): exported ONNX graphs take float32 input.");
+        }
+        if (InputShape is not null)
+        {
+            if (InputShape.Count == 0 || InputShape.Any(d => d < 1))
+            {
+                problems.Add($"InputShape must hold one or more sizes of at least 1; found {Inspection.ShapeText.Of(InputShape)}.");
+            }
+            else if (InputShape.Aggregate(1.0, (product, d) => product * d) > MaxSampleValues)
+            {
+                problems.Add($"InputShape {Inspection.ShapeText.Of(InputShape)} holds more than {MaxSampleValues} values per sample.");
+            }
+        }
+        if (ModelPath is not null)
+        {
+            if (!File.Exists(ModelPath))
+            {
+                problems.Add($"ModelPath '{ModelPath}'{Resolved(ModelPath)} does not exist or is not a file.");
+            }
+            if (WeightsPath is not null)
+            {
+                problems.Add("WeightsPath cannot be used with ModelPath: a TorchScript archive holds its own weights.");
+            }
+            if (InputShape is null)
+            {
+                problems.Add("InputShape is required with ModelPath: a TorchScript model does not declare what it takes (one sample's shape, e.g. 1,28,28).");
+            }
+        }
         if (!Enum.IsDefined(Variant))
         {
             problems.Add($"Variant must be Documented or Quickstart; found {Variant}.");
@@ -92,17 +151,24 @@ public sealed class PredictorOptions
         {
             problems.Add($"QueueCapacity must be at least 1; found {QueueCapacity}.");
         }
-        if (ClassNames is not null && (ClassNames.Count != NeuralNetwork.OutputFeatures || ClassNames.Any(string.IsNullOrWhiteSpace)))
+        if (ClassNames is not null && (ClassNames.Count == 0 || ClassNames.Any(string.IsNullOrWhiteSpace)))
         {
-            problems.Add($"ClassNames must hold {NeuralNetwork.OutputFeatures} non-empty names; found {ClassNames.Count}" +
+            problems.Add($"ClassNames must hold one non-empty name per class; found {ClassNames.Count}" +
                 (ClassNames.Any(string.IsNullOrWhiteSpace) ? " with an empty one." : "."));
         }
         if (WeightsPath is not null && !File.Exists(WeightsPath))
         {
-            problems.Add($"WeightsPath '{WeightsPath}' does not exist or is not a file.");
+            problems.Add($"WeightsPath '{WeightsPath}'{Resolved(WeightsPath)} does not exist or is not a file.");
         }
         return problems;
     }
+
+    /// <summary>The most values one sample may hold (a request's length): 16M.</summary>
+    internal const int MaxSampleValues = 1 << 24;
+
+    // A relative path's meaning, for its message: " (resolved against the current directory: /full/path)".
+    private static string Resolved(string path) =>
+        Path.IsPathFullyQualified(path) ? "" : $" (resolved against the current directory: {Path.GetFullPath(path)})";
 
     /// <summary>True for a device text that asks for CUDA (<c>cuda</c>, <c>cuda:N</c>, any case).</summary>
     internal static bool IsCuda(string? device) =>

@@ -1,18 +1,19 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Http.Features;
-using NeuralNet.Torch;
 using NeuralNet.Torch.Prediction;
 using NeuralNet.Torch.Serving;
 
 namespace PredictionService;
 
-/// <summary>POST /predict: parses the body itself so every malformed request gets a 4xx that says what was wrong.</summary>
+/// <summary>POST /predict: parses the body itself so every malformed request gets a 4xx that says what was wrong.
+/// A float32 model takes <c>{"pixels": [...]}</c> or <c>{"images": [[...], ...]}</c>, a model of int64 token ids
+/// <c>{"tokens": [...]}</c> or <c>{"batch": [[...], ...]}</c>; each sample flattened, of the input shape's element
+/// count.</summary>
 internal static class PredictEndpoint
 {
-    /// <summary>Largest accepted body: room for <see cref="MaxImages"/> images written as JSON numbers.</summary>
+    /// <summary>Largest accepted body: room for <see cref="MaxImages"/> images of the document's model written as JSON numbers.</summary>
     public const long MaxBodyBytes = 4 * 1024 * 1024;
 
-    /// <summary>Most images in one request.</summary>
+    /// <summary>Most samples in one request.</summary>
     public const int MaxImages = 256;
 
     public static async Task<IResult> Handle(HttpRequest request, Predictor predictor, CancellationToken cancellationToken)
@@ -37,31 +38,40 @@ internal static class PredictEndpoint
         }
         using (document)
         {
+            var form = new RequestForm(predictor);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
-                return Problem(StatusCodes.Status400BadRequest, $"Expected a JSON object with 'pixels' or 'images'; found a JSON {Kind(root)}.");
+                return Problem(StatusCodes.Status400BadRequest, $"Expected a JSON object with {form.Keys}; found a JSON {RequestForm.Kind(root)}.");
             }
             try
             {
-                if (root.TryGetProperty("pixels", out var pixels))
+                if (root.TryGetProperty(form.One, out var one))
                 {
-                    var prediction = await predictor.PredictAsync(ReadImage(pixels, "pixels"), cancellationToken);
+                    var prediction = form.Tokens
+                        ? await predictor.PredictAsync(form.ReadTokens(one, form.One), cancellationToken)
+                        : await predictor.PredictAsync(form.ReadValues(one, form.One), cancellationToken);
                     return Results.Json(Answer(prediction));
                 }
-                if (root.TryGetProperty("images", out var images))
+                if (root.TryGetProperty(form.Many, out var many))
                 {
-                    if (images.ValueKind != JsonValueKind.Array)
+                    if (many.ValueKind != JsonValueKind.Array)
                     {
-                        return Problem(StatusCodes.Status400BadRequest, $"'images' must be an array of images; found a JSON {Kind(images)}.");
+                        return Problem(StatusCodes.Status400BadRequest, $"'{form.Many}' must be an array of {form.Samples}; found a JSON {RequestForm.Kind(many)}.");
                     }
-                    if (images.GetArrayLength() > MaxImages)
+                    if (many.GetArrayLength() > MaxImages)
                     {
-                        return Problem(StatusCodes.Status400BadRequest, $"'images' holds {images.GetArrayLength()} images; at most {MaxImages} per request.");
+                        return Problem(StatusCodes.Status400BadRequest, $"'{form.Many}' holds {many.GetArrayLength()} {form.Samples}; at most {MaxImages} per request.");
                     }
-                    var parsed = images.EnumerateArray().Select((image, i) => ReadImage(image, $"images[{i}]")).ToArray();
-                    var predictions = await predictor.PredictBatchAsync(parsed, cancellationToken);
+                    var samples = many.EnumerateArray().Select((s, i) => (Element: s, Name: $"{form.Many}[{i}]"));
+                    var predictions = form.Tokens
+                        ? await predictor.PredictBatchAsync(samples.Select(s => form.ReadTokens(s.Element, s.Name)).ToArray(), cancellationToken)
+                        : await predictor.PredictBatchAsync(samples.Select(s => form.ReadValues(s.Element, s.Name)).ToArray(), cancellationToken);
                     return Results.Json(predictions.Select(Answer));
+                }
+                if (form.OtherForm(root) is { } wrong)
+                {
+                    return Problem(StatusCodes.Status400BadRequest, wrong);
                 }
             }
             catch (BadInputException e)
@@ -70,50 +80,20 @@ internal static class PredictEndpoint
             }
             catch (ArgumentException e)
             {
-                return Problem(StatusCodes.Status400BadRequest, e.Message);
+                // The predictor's checks, and a token id the model rejects (libtorch's reason), without " (Parameter 'x')".
+                var detail = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
+                return Problem(StatusCodes.Status400BadRequest, detail);
             }
             catch (PredictorBusyException e)
             {
                 return Problem(StatusCodes.Status503ServiceUnavailable, e.Message);
             }
-            return Problem(StatusCodes.Status400BadRequest, "Expected a JSON object with 'pixels' (784 numbers in 0..1) or 'images' (an array of such arrays).");
+            return Problem(StatusCodes.Status400BadRequest, form.Expected);
         }
-    }
-
-    private static float[] ReadImage(JsonElement element, string name)
-    {
-        if (element.ValueKind != JsonValueKind.Array)
-        {
-            throw new BadInputException($"'{name}' must be an array of {NeuralNetwork.InputFeatures} numbers; found a JSON {Kind(element)}.");
-        }
-        var count = element.GetArrayLength();
-        if (count != NeuralNetwork.InputFeatures)
-        {
-            throw new BadInputException($"'{name}' has {count} values; expected {NeuralNetwork.InputFeatures} (28 x 28 pixels, row by row).");
-        }
-        var pixels = new float[count];
-        var i = 0;
-        foreach (var value in element.EnumerateArray())
-        {
-            if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number))
-            {
-                throw new BadInputException($"'{name}[{i}]' must be a number; found a JSON {Kind(value)}.");
-            }
-            if (!(number >= 0 && number <= 1))
-            {
-                throw new BadInputException($"'{name}[{i}]' is {number}; pixel values must be in 0..1.");
-            }
-            pixels[i++] = (float)number;
-        }
-        return pixels;
     }
 
     private static object Answer(ClassPrediction prediction) =>
         new { @class = prediction.Class, probabilities = prediction.Probabilities, label = prediction.Label };
 
-    private static string Kind(JsonElement element) => element.ValueKind.ToString().ToLowerInvariant();
-
     private static IResult Problem(int status, string detail) => Results.Problem(detail: detail, statusCode: status);
-
-    private sealed class BadInputException(string message) : Exception(message);
 }
