@@ -58,7 +58,7 @@ public sealed class Predictor : IDisposable
     private readonly PredictorOptions _options;
     private readonly PredictorInput _input;
     private readonly ILogger _logger;
-    private readonly ConcurrentQueue<Request> _queue = new();
+    private readonly ConcurrentQueue<PredictorRequest> _queue = new();
     private readonly SemaphoreSlim _available = new(0);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _worker;
@@ -472,7 +472,7 @@ public sealed class Predictor : IDisposable
             throw new PredictorBusyException(
                 $"The predictor's queue is full ({_options.QueueCapacity} images wait for a forward pass); try again later.");
         }
-        var request = new Request(values, count, cancellationToken);
+        var request = new PredictorRequest(values, count, cancellationToken);
         _queue.Enqueue(request);
         _available.Release();
         if (Volatile.Read(ref _disposed) != 0)
@@ -485,7 +485,7 @@ public sealed class Predictor : IDisposable
 
     private void Work()
     {
-        var batch = new List<Request>();
+        var batch = new List<PredictorRequest>();
         try
         {
             while (true)
@@ -517,7 +517,7 @@ public sealed class Predictor : IDisposable
 
     // Moves one queued request into the batch (each semaphore count stands for one queued request) and returns
     // the batch's image count. A request whose caller cancelled is dropped here.
-    private int Take(List<Request> batch, int images)
+    private int Take(List<PredictorRequest> batch, int images)
     {
         if (_queue.TryDequeue(out var request))
         {
@@ -531,7 +531,7 @@ public sealed class Predictor : IDisposable
         return images;
     }
 
-    private void Run(List<Request> batch)
+    private void Run(List<PredictorRequest> batch)
     {
         if (batch.Count == 0)
         {
@@ -557,7 +557,7 @@ public sealed class Predictor : IDisposable
         }
     }
 
-    private IReadOnlyList<ClassPrediction> Forward(List<Request> batch)
+    private IReadOnlyList<ClassPrediction> Forward(List<PredictorRequest> batch)
     {
         var total = batch.Sum(r => r.Count);
         if (batch.Count == 1)
@@ -574,7 +574,7 @@ public sealed class Predictor : IDisposable
         return values is float[] floats ? _engine.Predict(floats, total) : _engine.Predict((long[])values, total);
     }
 
-    private void Complete(List<Request> batch, IReadOnlyList<ClassPrediction> predictions)
+    private void Complete(List<PredictorRequest> batch, IReadOnlyList<ClassPrediction> predictions)
     {
         var names = _options.ClassNames;
         var next = 0;
@@ -608,43 +608,5 @@ public sealed class Predictor : IDisposable
         }
         var device = Devices.Resolve(string.IsNullOrWhiteSpace(requested) ? "cpu" : requested);
         return device.type == DeviceType.CPU ? device : CPU;
-    }
-
-    private sealed class Request
-    {
-        private readonly TaskCompletionSource<IReadOnlyList<ClassPrediction>> _completion =
-            new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        private readonly CancellationTokenRegistration _registration;
-
-        public Request(Array values, int count, CancellationToken cancellationToken)
-        {
-            Values = values;
-            Count = count;
-            _registration = cancellationToken.Register(static state => ((Request)state!).Cancel(), this);
-        }
-
-        /// <summary>The request's samples, flattened one after the other: float[] or long[].</summary>
-        public Array Values { get; }
-
-        public int Count { get; }
-
-        public Task<IReadOnlyList<ClassPrediction>> Task => _completion.Task;
-
-        public bool IsDone => _completion.Task.IsCompleted;
-
-        public void Succeed(IReadOnlyList<ClassPrediction> results)
-        {
-            _completion.TrySetResult(results);
-            _registration.Dispose();
-        }
-
-        public void Fail(Exception exception)
-        {
-            _completion.TrySetException(exception);
-            _registration.Dispose();
-        }
-
-        private void Cancel() => _completion.TrySetCanceled();
     }
 }
