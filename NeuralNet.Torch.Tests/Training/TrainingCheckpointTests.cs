@@ -178,19 +178,37 @@ public sealed class TrainingCheckpointTests
             LossFunction = (p, y) => poison ? nn.functional.cross_entropy(p, y).mul(double.NaN) : nn.functional.cross_entropy(p, y),
             Progress = new Synchronous(p => poison |= p is { Epoch: 2, Batch: 3, Phase: TrainingPhase.Train }),
         };
-        using var before = new BatchNormCnn();
-
         var act = () => Trainer.Fit(model, _train, _test, options);
 
         var thrown = act.Should().Throw<NonFiniteLossException>()
-            .WithMessage("The training loss became NaN at epoch 2, batch 3: training stopped before that batch's optimizer step*").Which;
+            .WithMessage("The training loss became nan at epoch 2, batch 3: training stopped, and the last completed epoch's checkpoint is kept*").Which;
         thrown.Epoch.Should().Be(2);
         thrown.Batch.Should().Be(3);
         TrainingCheckpoint.TryRead(_folder.Path)!.Epoch.Should().Be(1, "the last good epoch stays on disk");
-        foreach (var (_, value) in model.state_dict())
+        using var kept = new BatchNormCnn();
+        kept.LoadCheckpoint(TrainingCheckpoint.TryRead(_folder.Path)!.ModelPath);
+        foreach (var (_, value) in kept.state_dict())
         {
-            value.isfinite().all().item<bool>().Should().BeTrue("no step was taken with the NaN loss");
+            value.isfinite().all().item<bool>().Should().BeTrue("the kept weights are finite");
         }
+    }
+
+    [Test]
+    public void TrainEpoch_NaNWithoutProgressOrLogs_IsNamedAtTheEndOfThePass()
+    {
+        torch.manual_seed(4);
+        using var model = new BatchNormCnn();
+        using var loader = new BatchLoader(_train, batchSize: 16);
+        using var optimizer = optim.SGD(model.parameters(), 0.01);
+        var calls = 0;
+        var options = new TrainingOptions
+        {
+            LogInterval = 1000,
+            LossFunction = (p, y) => ++calls == 2 ? nn.functional.cross_entropy(p, y).mul(double.PositiveInfinity) : nn.functional.cross_entropy(p, y),
+        };
+
+        FluentActions.Invoking(() => Trainer.TrainEpoch(model, loader, optimizer, options)).Should().Throw<NonFiniteLossException>()
+            .WithMessage("The training loss became inf at epoch 0, batch 1:*").Which.Batch.Should().Be(1);
     }
 
     [Test]

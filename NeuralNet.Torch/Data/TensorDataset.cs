@@ -12,6 +12,8 @@ namespace NeuralNet.Torch.Data;
 /// <para>The dataset takes its own reference to each tensor's storage (no copy); the caller still owns and disposes
 /// the tensors it passed. Batches are views or <c>index_select</c>s of these tensors (see <see cref="BatchLoader"/>).</para>
 /// <para>Read-only by contract; safe to read from several threads. Dispose it to release its references.</para>
+/// <para>TorchSharp has a <c>TorchSharp.Modules.TensorDataset</c> of its own (for its <c>DataLoader</c>): in a file
+/// that imports both namespaces, write <c>NeuralNet.Torch.Data.TensorDataset</c>.</para>
 /// </remarks>
 public sealed class TensorDataset : IDataset, IDisposable
 {

@@ -1,8 +1,10 @@
 namespace NeuralNet.Torch.Training;
 
-/// <summary>A training batch's loss was NaN or infinite: the run stopped before that batch's backward pass and
-/// optimizer step, so the weights in memory are those after the previous batch, and the files of the last completed
-/// epoch (<see cref="TrainingOptions.CheckpointDirectory"/>) are untouched.</summary>
+/// <summary>A training batch's loss was NaN or infinite. The loop watches the losses on the device and reads them
+/// at each logged batch (<see cref="TrainingOptions.LogInterval"/>), at each progress report and at the end of the
+/// epoch, so it stops at the first of those after the bad batch: the weights in memory have taken that batch's step
+/// (and are likely NaN), while the files of the last completed epoch (<see cref="TrainingOptions.CheckpointDirectory"/>)
+/// are untouched.</summary>
 public sealed class NonFiniteLossException : Exception
 {
     /// <summary>Creates the exception; the message names the epoch, the batch and the value.</summary>
@@ -10,8 +12,8 @@ public sealed class NonFiniteLossException : Exception
     /// <param name="batch">The batch's index in the epoch, from 0.</param>
     /// <param name="loss">The loss read.</param>
     public NonFiniteLossException(int epoch, int batch, double loss)
-        : base($"The training loss became {loss} at epoch {epoch}, batch {batch}: training stopped before that batch's " +
-               "optimizer step (lower the learning rate, clip gradients with TrainingOptions.MaxGradientNorm, or check the data).")
+        : base($"The training loss became {Text(loss)} at epoch {epoch}, batch {batch}: training stopped, and the last completed " +
+               "epoch's checkpoint is kept (lower the learning rate, clip gradients with TrainingOptions.MaxGradientNorm, or check the data).")
     {
         Epoch = epoch;
         Batch = batch;
@@ -26,4 +28,8 @@ public sealed class NonFiniteLossException : Exception
 
     /// <summary>The non-finite loss.</summary>
     public double Loss { get; }
+
+    // As PyTorch prints them.
+    private static string Text(double loss) => double.IsNaN(loss) ? "nan" : double.IsPositiveInfinity(loss) ? "inf" :
+        double.IsNegativeInfinity(loss) ? "-inf" : loss.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -19,10 +19,10 @@ namespace NeuralNet.Torch.Training;
 /// class indices <c>[B]</c> (or float class probabilities shaped like the logits).</para>
 /// <para>The training loop runs the model in train mode (BatchNorm updates its running statistics, Dropout drops),
 /// the test loop in eval mode under <c>no_grad</c>; each restores the caller's mode when it ends.</para>
-/// <para>Every batch runs in its own dispose scope: nothing a step allocates outlives it. Losses, the correct count and
-/// the confusion counts are summed on the device (losses in float64, in batch order, as Python sums
-/// <c>loss.item()</c>) and read once per loop; each training loss is also read once (one device synchronisation per
-/// batch) to stop on a NaN before its optimizer step.</para>
+/// <para>Every batch runs in its own dispose scope: nothing a step allocates outlives it. Losses and the confusion
+/// counts are summed on the device (losses in float64, in batch order, as Python sums <c>loss.item()</c>) and read once
+/// per loop, except for the logged batches and, when a progress sink is set, every batch; a NaN or infinite training
+/// loss is noticed at those reads (<see cref="NonFiniteLossException"/>).</para>
 /// <para>With the same seeds (<c>torch.manual_seed</c> before building the model, <see cref="TrainingOptions.ShuffleSeed"/>)
 /// a CPU run repeats its losses exactly. Not thread-safe: one loop per model at a time. Do not call from inside a
 /// dispose scope you expect to keep the model's tensors in: the loops open their own.</para>
@@ -42,7 +42,9 @@ public static class Trainer
     /// the model's weights, the optimizer's and scheduler's state, the shuffle and global CPU random generators and the
     /// earlier epochs' results are restored, and training starts at the next epoch (on the CPU it then ends
     /// bit-identical to an uninterrupted run). With no checkpoint there yet it starts at epoch 1; when the saved epoch
-    /// is already <see cref="TrainingOptions.Epochs"/> or more, nothing is trained.</param>
+    /// is already <see cref="TrainingOptions.Epochs"/> or more, nothing is trained. The optimizer's state is restored
+    /// as saved, its learning rate included, so resume with the options of the interrupted run (a schedule built from
+    /// the number of epochs, such as <c>CosineAnnealingLR(epochs)</c>, is another schedule once that number changes).</param>
     /// <param name="cancellationToken">Stops between batches.</param>
     /// <returns>Per-epoch results, the restored epochs included.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
@@ -75,12 +77,10 @@ public static class Trainer
         var device = DeviceOf(model);
         using var trainLoader = new BatchLoader(trainData, options.BatchSize, options.Shuffle, options.ShuffleSeed, device);
         using var testLoader = new BatchLoader(testData, options.BatchSize, shuffle: false, seed: null, device);
-        using var optimizer = options.Optimizer?.Invoke(model.parameters())
-                              ?? optim.SGD(model.parameters(), options.LearningRate);
-        if (optimizer is null)
-        {
-            throw new ArgumentException("Expected TrainingOptions.Optimizer to return an optimizer; it returned null.", nameof(options));
-        }
+        using var optimizer = options.Optimizer is { } factory
+            ? factory(model.parameters()) ?? throw new ArgumentException(
+                "Expected TrainingOptions.Optimizer to return an optimizer; it returned null.", nameof(options))
+            : optim.SGD(model.parameters(), options.LearningRate);
         TorchSharp.Modules.OptimizerHelper? saveable = null;
         if (directory is not null)
         {
@@ -163,7 +163,8 @@ public static class Trainer
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">An option is out of range, or the data does not fit the model or loss
     /// (see <see cref="Fit"/>).</exception>
-    /// <exception cref="NonFiniteLossException">A loss was NaN or infinite; that batch's step was not taken.</exception>
+    /// <exception cref="NonFiniteLossException">A loss was NaN or infinite (noticed at the next logged batch, progress
+    /// report or the end of the pass).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static TrainEpochResult TrainEpoch(
         nn.Module<Tensor, Tensor> model, BatchLoader loader, optim.Optimizer optimizer,
