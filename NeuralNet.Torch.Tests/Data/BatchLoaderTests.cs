@@ -46,8 +46,8 @@ public sealed class BatchLoaderTests
         {
             using (batch)
             {
-                batch.Images.shape.Should().Equal(batch.Size, 1, 2, 2);
-                var firstPixels = batch.Images.select(2, 0).select(2, 0).select(1, 0).data<float>().ToArray();
+                batch.Inputs.shape.Should().Equal(batch.Size, 1, 2, 2);
+                var firstPixels = batch.Inputs.select(2, 0).select(2, 0).select(1, 0).data<float>().ToArray();
                 firstPixels.Should().Equal(batch.Labels.data<long>().ToArray().Select(l => (float)l));
             }
         }
@@ -108,7 +108,7 @@ public sealed class BatchLoaderTests
         enumerator.MoveNext().Should().BeTrue();
         using var batch = enumerator.Current;
 
-        batch.Images.storage_offset().Should().Be(4 * 4, "the second batch is a view starting at sample 4 (4 values each): no epoch copies the set");
+        batch.Inputs.storage_offset().Should().Be(4 * 4, "the second batch is a view starting at sample 4 (4 values each): no epoch copies the set");
         batch.Labels.storage_offset().Should().Be(4);
     }
 
@@ -165,7 +165,7 @@ public sealed class BatchLoaderTests
         {
             using (batch)
             {
-                batch.Images.device_type.Should().Be(device.type);
+                batch.Inputs.device_type.Should().Be(device.type);
                 batch.Labels.device_type.Should().Be(device.type);
             }
         }

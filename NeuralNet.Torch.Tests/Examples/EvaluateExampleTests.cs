@@ -8,7 +8,8 @@ namespace NeuralNet.Torch.Tests.Examples;
 public sealed class EvaluateExampleTests
 {
     private const string Usage =
-        "(usage: Evaluate --weights FILE --images IDX --labels IDX [--variant quickstart|documented] [--batch-size N])";
+        "(usage: Evaluate --weights FILE --images IDX --labels IDX [--variant quickstart|documented] [--batch-size N] " +
+        "[--confusion] [--plot FILE.png])";
 
     private static readonly Dictionary<string, string?> Cpu = new() { [Devices.EnvironmentVariable] = "cpu" };
 
@@ -134,6 +135,41 @@ public sealed class EvaluateExampleTests
         exitCode.Should().Be(2);
         stdout.Should().BeEmpty();
         stderr.TrimEnd().Should().Be($"error: {message} {Usage}");
+    }
+
+    [Test]
+    public void Evaluate_Confusion_PrintsTheMatrixAfterTheBlock_AndPlotWritesAPng()
+    {
+        var png = _temp.File("confusion.png");
+        using var model = new NeuralNetwork(NeuralNetworkVariant.Quickstart);
+        model.LoadCheckpoint(_weights);
+        using var data = ImageDataset.FromIdxFiles(_images, _labels, IdxDatasetSource.FashionMnist.ClassNames);
+        using var loader = new BatchLoader(data);
+        var expected = Trainer.Evaluate(model, loader).Confusion!.ToText(IdxDatasetSource.FashionMnist.ClassNames);
+
+        var (exitCode, stdout, stderr) = ProcessRunner.RunExample("07-Evaluate", "Evaluate",
+            ["--weights", _weights, "--images", _images, "--labels", _labels, "--confusion", "--plot", png], Cpu);
+
+        exitCode.Should().Be(0, stderr);
+        stdout.ReplaceLineEndings("\n").Should().Be(
+            ExpectedBlock(_weights, _images, _labels, batchSize: 64) + expected + $"confusion matrix plot written to {png}\n");
+        expected.Split('\n')[0].Should().StartWith("actual \\ predicted  T-shirt/top");
+        var bytes = File.ReadAllBytes(png);
+        bytes.Take(4).Should().Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' });
+        System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)).Should().Be(900);
+    }
+
+    [Test]
+    public void Evaluate_PlotIntoAMissingFolder_PrintsOneErrorLine()
+    {
+        var png = Path.Combine(_temp.File("missing"), "confusion.png");
+
+        var (exitCode, _, stderr) = ProcessRunner.RunExample("07-Evaluate", "Evaluate",
+            ["--weights", _weights, "--images", _images, "--labels", _labels, "--plot", png], Cpu);
+
+        exitCode.Should().Be(1);
+        stderr.ReplaceLineEndings("\n").Should().StartWith("error: ").And.EndWith("\n");
+        stderr.TrimEnd().Should().NotContain("\n").And.NotContain("   at ");
     }
 
     // The block the library prints for the same weights and files (Trainer.Evaluate, unshuffled batches).

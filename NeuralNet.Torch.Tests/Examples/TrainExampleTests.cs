@@ -136,13 +136,17 @@ public sealed class TrainExampleTests
         stdout.Should().BeEmpty();
         Lines(stderr).Should().Equal(
             $"error: {message} (usage: Train --data DIR [--download] [--epochs N] [--out DIR] [--batch-size N] [--lr X] " +
-            "[--variant quickstart|documented] [--seed N] [--mirror URL])", "");
+            "[--variant quickstart|documented] [--seed N] [--mirror URL] [--optimizer sgd|adam|adamw] [--momentum X] " +
+            "[--scheduler step|cosine] [--checkpoints DIR [--resume]])", "");
     }
 
     [TestCase("--epochs", "0", "--epochs expects a whole number of at least 1, found '0'")]
     [TestCase("--lr", "-1", "--lr expects a positive number, found '-1'")]
     [TestCase("--variant", "big", "--variant expects 'quickstart' or 'documented', found 'big'")]
     [TestCase("--mirror", "ftp://x/", "--mirror expects an http(s) URL, found 'ftp://x/'")]
+    [TestCase("--optimizer", "lbfgs", "--optimizer expects 'sgd', 'adam' or 'adamw', found 'lbfgs'")]
+    [TestCase("--scheduler", "linear", "--scheduler expects 'step' or 'cosine', found 'linear'")]
+    [TestCase("--momentum", "1.5", "--momentum expects a number in [0, 1), found '1.5'")]
     public void Train_BadOptionValue_PrintsOneErrorLine(string option, string value, string message)
     {
         var (exitCode, _, stderr) = ProcessRunner.RunExample("06-Train", "Train", ["--data", _data, option, value]);
@@ -150,6 +154,55 @@ public sealed class TrainExampleTests
         exitCode.Should().Be(2);
         stderr.Should().StartWith($"error: {message} (usage: ");
         stderr.Should().NotContain("   at ");
+    }
+
+    [Test]
+    public void Train_AdamStepLrWithCheckpoints_StoppedAfterEpoch2ThenResumed_PrintsTheUninterruptedRunsEpoch3()
+    {
+        string[] Common(string checkpoints) =>
+            ["--data", _data, "--out", _temp.File("out"), "--seed", "3", "--optimizer", "adam", "--scheduler", "step", "--checkpoints", checkpoints];
+        var straightDir = _temp.File("straight");
+        var resumedDir = _temp.File("resumed");
+
+        var straight = ProcessRunner.RunExample("06-Train", "Train", [.. Common(straightDir), "--epochs", "3"], Cpu);
+        var stopped = ProcessRunner.RunExample("06-Train", "Train", [.. Common(resumedDir), "--epochs", "2"], Cpu);
+        var resumed = ProcessRunner.RunExample("06-Train", "Train", [.. Common(resumedDir), "--epochs", "3", "--resume"], Cpu);
+
+        straight.ExitCode.Should().Be(0, straight.StandardError);
+        stopped.ExitCode.Should().Be(0, stopped.StandardError);
+        resumed.ExitCode.Should().Be(0, resumed.StandardError);
+        Directory.GetFiles(resumedDir).Select(Path.GetFileName).Order().Should().Equal("checkpoint.json", "epoch-0003.pth", "epoch-0003.state");
+        var lines = Lines(resumed.StandardOutput);
+        lines[0].Should().Be("Using cpu device");
+        lines[1].Should().Be($"Resuming after epoch 2 from {Path.Combine(resumedDir, "epoch-0002.pth")}");
+        lines.Skip(2).TakeWhile(l => l != "Done!").Should().Equal(
+            Lines(straight.StandardOutput).SkipWhile(l => l != "Epoch 3").TakeWhile(l => l != "Done!"),
+            "the resumed epoch 3 prints what the uninterrupted run printed");
+        File.ReadAllBytes(Path.Combine(resumedDir, "epoch-0003.pth")).Should().Equal(File.ReadAllBytes(Path.Combine(straightDir, "epoch-0003.pth")));
+    }
+
+    [Test]
+    public void Train_ResumeWithoutCheckpoints_PrintsOneErrorLine()
+    {
+        var (exitCode, _, stderr) = ProcessRunner.RunExample("06-Train", "Train", ["--data", _data, "--resume"]);
+
+        exitCode.Should().Be(2);
+        stderr.Should().StartWith("error: --resume needs --checkpoints DIR (usage: ");
+    }
+
+    [Test]
+    public void Train_CheckpointsUnderAFile_PrintsOneErrorLineBeforeTraining()
+    {
+        var file = _temp.File("a-file");
+        File.WriteAllText(file, "x");
+        var folder = Path.Combine(file, "checkpoints");
+
+        var (exitCode, stdout, stderr) = ProcessRunner.RunExample("06-Train", "Train", ["--data", _data, "--checkpoints", folder], Cpu);
+
+        exitCode.Should().Be(1);
+        stdout.Should().NotContain("Epoch 1");
+        Lines(stderr).Should().HaveCount(2);
+        stderr.Should().StartWith($"error: Cannot write checkpoints to '{folder}' (TrainingOptions.CheckpointDirectory): ");
     }
 
     private static string[] Lines(string text) => text.ReplaceLineEndings("\n").Split('\n');

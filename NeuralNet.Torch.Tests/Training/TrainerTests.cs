@@ -215,7 +215,7 @@ public sealed class TrainerTests
             }
         });
 
-        var act = () => Trainer.Fit(model, _train, _test, Fast with { Progress = progress }, cancellation.Token);
+        var act = () => Trainer.Fit(model, _train, _test, Fast with { Progress = progress }, cancellationToken: cancellation.Token);
 
         act.Should().Throw<OperationCanceledException>();
         reports.Should().HaveCount(3);

@@ -1,4 +1,5 @@
 using System.Collections;
+using NeuralNet.Torch.Inspection;
 using NeuralNet.Torch.Native;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -6,7 +7,7 @@ using static TorchSharp.torch;
 namespace NeuralNet.Torch.Data;
 
 /// <summary>
-/// Splits an <see cref="ImageDataset"/> into batches, like PyTorch's <c>DataLoader(dataset, batch_size,
+/// Splits an <see cref="IDataset"/> (an <see cref="ImageDataset"/>, a <see cref="TensorDataset"/>) into batches, like PyTorch's <c>DataLoader(dataset, batch_size,
 /// shuffle)</c>: each enumeration is one epoch; the last batch holds the remainder (<c>drop_last=False</c>).
 /// </summary>
 /// <remarks>
@@ -18,11 +19,11 @@ namespace NeuralNet.Torch.Data;
 /// <c>randperm(n)</c> drawn from a generator seeded with <c>seed</c>, the call PyTorch's <c>RandomSampler</c> makes
 /// (not compared with Python here). Without a seed, libtorch's global
 /// generator is used (reproducible after <c>torch.manual_seed</c>), as PyTorch's DataLoader does.</para>
-/// <para>Each <see cref="ImageBatch"/> belongs to the caller: dispose it, or enumerate inside a dispose scope.
+/// <para>Each <see cref="Batch"/> belongs to the caller: dispose it, or enumerate inside a dispose scope.
 /// Tensors the loader makes for its own use (the permutation) are kept out of the caller's dispose scopes and
 /// freed when the enumeration ends. Dispose the loader to free the seeded generator. Not thread-safe.</para>
 /// </remarks>
-public sealed class BatchLoader : IEnumerable<ImageBatch>, IDisposable
+public sealed class BatchLoader : IEnumerable<Batch>, IDisposable
 {
     private readonly Generator? _generator;
 
@@ -35,12 +36,20 @@ public sealed class BatchLoader : IEnumerable<ImageBatch>, IDisposable
     /// <exception cref="ArgumentNullException"><paramref name="dataset"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is less than 1.</exception>
     /// <exception cref="ObjectDisposedException"><paramref name="dataset"/> was disposed.</exception>
-    public BatchLoader(ImageDataset dataset, int batchSize = 64, bool shuffle = false, long? seed = null, Device? device = null)
+    /// <exception cref="ArgumentException">The dataset's inputs and labels disagree on N (a custom
+    /// <see cref="IDataset"/>).</exception>
+    public BatchLoader(IDataset dataset, int batchSize = 64, bool shuffle = false, long? seed = null, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ObjectDisposedException.ThrowIf(dataset.IsDisposed, dataset);
         TorchRuntime.EnsureInitialized();
+        if (dataset.Inputs.dim() == 0 || dataset.Labels.dim() == 0 || dataset.Inputs.shape[0] != dataset.Labels.shape[0])
+        {
+            throw new ArgumentException(
+                $"Expected one label per input; found inputs {ShapeText.Of(dataset.Inputs.shape)} and labels {ShapeText.Of(dataset.Labels.shape)}.",
+                nameof(dataset));
+        }
         Dataset = dataset;
         BatchSize = batchSize;
         Shuffle = shuffle;
@@ -52,13 +61,16 @@ public sealed class BatchLoader : IEnumerable<ImageBatch>, IDisposable
     }
 
     /// <summary>The dataset batched (<c>dataloader.dataset</c>).</summary>
-    public ImageDataset Dataset { get; }
+    public IDataset Dataset { get; }
 
     /// <summary>Samples per batch (all but possibly the last).</summary>
     public int BatchSize { get; }
 
     /// <summary>Whether each epoch draws a new order.</summary>
     public bool Shuffle { get; }
+
+    /// <summary>The seeded shuffle generator (null without a seed): its state is part of a training checkpoint.</summary>
+    internal Generator? ShuffleGenerator => _generator;
 
     /// <summary>Where batches go; null means the CPU.</summary>
     public Device? Device { get; }
@@ -72,7 +84,7 @@ public sealed class BatchLoader : IEnumerable<ImageBatch>, IDisposable
     /// <summary>Yields one epoch of batches.</summary>
     /// <returns>The batches, in order or shuffled; each is the caller's to dispose.</returns>
     /// <exception cref="ObjectDisposedException">The dataset was disposed.</exception>
-    public IEnumerator<ImageBatch> GetEnumerator()
+    public IEnumerator<Batch> GetEnumerator()
     {
         ObjectDisposedException.ThrowIf(Dataset.IsDisposed, Dataset);
         return Enumerate();
@@ -83,7 +95,7 @@ public sealed class BatchLoader : IEnumerable<ImageBatch>, IDisposable
     /// <summary>Frees the seeded generator, if any.</summary>
     public void Dispose() => _generator?.Dispose();
 
-    private IEnumerator<ImageBatch> Enumerate()
+    private IEnumerator<Batch> Enumerate()
     {
         var count = Dataset.Count;
         Tensor? permutation = null;
@@ -97,24 +109,24 @@ public sealed class BatchLoader : IEnumerable<ImageBatch>, IDisposable
             for (long offset = 0; offset < count; offset += BatchSize, index++)
             {
                 var size = Math.Min(BatchSize, count - offset);
-                Tensor images, labels;
+                Tensor inputs, labels;
                 if (permutation is null)
                 {
-                    images = Dataset.Images.narrow(0, offset, size);
+                    inputs = Dataset.Inputs.narrow(0, offset, size);
                     labels = Dataset.Labels.narrow(0, offset, size);
                 }
                 else
                 {
                     using var rows = permutation.narrow(0, offset, size);
-                    images = Dataset.Images.index_select(0, rows);
+                    inputs = Dataset.Inputs.index_select(0, rows);
                     labels = Dataset.Labels.index_select(0, rows);
                 }
                 if (Device is { } device && device.type != DeviceType.CPU)
                 {
-                    images = MoveTo(images, device);
+                    inputs = MoveTo(inputs, device);
                     labels = MoveTo(labels, device);
                 }
-                yield return new ImageBatch(index, offset, images, labels);
+                yield return new Batch(index, offset, inputs, labels);
             }
         }
         finally

@@ -16,7 +16,7 @@ namespace NeuralNet.Torch.Data;
 /// <para>The dataset owns its tensors: dispose it to free them. It is read-only by contract (nothing here writes
 /// to the tensors); it is safe to read from several threads.</para>
 /// </remarks>
-public sealed class ImageDataset : IDisposable
+public sealed class ImageDataset : IDataset, IDisposable
 {
     private readonly Tensor _images;
     private readonly Tensor _labels;
@@ -84,6 +84,10 @@ public sealed class ImageDataset : IDisposable
     /// do not dispose it.</summary>
     /// <exception cref="ObjectDisposedException">The dataset was disposed.</exception>
     public Tensor Images => IsDisposed ? throw new ObjectDisposedException(nameof(ImageDataset)) : _images;
+
+    /// <summary>The images (<see cref="Images"/>), as <see cref="IDataset"/> calls them.</summary>
+    /// <exception cref="ObjectDisposedException">The dataset was disposed.</exception>
+    Tensor IDataset.Inputs => Images;
 
     /// <summary>The labels: int64 <c>[N]</c> on the CPU. Owned by the dataset: do not dispose it.</summary>
     /// <exception cref="ObjectDisposedException">The dataset was disposed.</exception>

@@ -10,7 +10,8 @@ public sealed record EpochResult(int Epoch, TrainEpochResult Train, EvaluationRe
     /// <summary>The epoch's mean training loss (<see cref="TrainEpochResult.AverageLoss"/>).</summary>
     public double TrainLoss => Train.AverageLoss;
 
-    /// <summary>The test accuracy after the epoch, in <c>[0, 1]</c>.</summary>
+    /// <summary>The test accuracy after the epoch, in <c>[0, 1]</c>; NaN when the data is not classification
+    /// (<see cref="EvaluationResult.Accuracy"/>).</summary>
     public double TestAccuracy => Test.Accuracy;
 
     /// <summary>The test loop's average loss after the epoch.</summary>

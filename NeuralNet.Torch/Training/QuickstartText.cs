@@ -34,4 +34,10 @@ internal static class QuickstartText
             "",
         ];
     }
+
+    /// <summary>The test block without an accuracy (data that is not classification): <c>"Test Error: "</c>,
+    /// <c>" Avg loss: Y "</c> and an empty line.</summary>
+    /// <param name="averageLoss">The average of the per-batch losses.</param>
+    public static string[] TestLossLines(double averageLoss) =>
+        ["Test Error: ", $" Avg loss: {PythonFormat.Fixed(averageLoss, 6),8} ", ""];
 }

@@ -6,6 +6,7 @@
 //   dotnet run -c Release --project benchmarks/NeuralNet.Torch.Benchmarks -- predictor   (16 clients vs batch 64)
 //   dotnet run -c Release --project benchmarks/NeuralNet.Torch.Benchmarks -- cutover     (packed vs libtorch by batch)
 //   dotnet run -c Release --project benchmarks/NeuralNet.Torch.Benchmarks -- targets     (the ratios, interleaved)
+//   dotnet run -c Release --project benchmarks/NeuralNet.Torch.Benchmarks -- targets-training [rounds] (its training rows only)
 //   dotnet run -c Release --project benchmarks/NeuralNet.Torch.Benchmarks -- probe|overhead (diagnostics)
 //
 // BenchmarkDotNet runs in process (libtorch's native files are already in place in this build's output, patched
@@ -24,6 +25,10 @@ if (args.Length > 0 && args[0] == "accuracy")
 if (args.Length > 0 && args[0] == "targets")
 {
     return TargetsRun.Run(args.Skip(1).ToArray());
+}
+if (args.Length > 0 && args[0] == "targets-training")
+{
+    return TargetsRun.RunTraining(args.Skip(1).ToArray());
 }
 if (args.Length > 0 && args[0] == "overhead")
 {

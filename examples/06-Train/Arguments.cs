@@ -42,6 +42,24 @@ internal static class Arguments
             : throw new ArgumentException($"{name} expects a positive number, found '{text}'");
     }
 
+    public static double Fraction(string[] args, ref int i)
+    {
+        var name = args[i];
+        var text = Value(args, ref i);
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0 && value < 1
+            ? value
+            : throw new ArgumentException($"{name} expects a number in [0, 1), found '{text}'");
+    }
+
+    public static string Choice(string[] args, ref int i, params string[] choices)
+    {
+        var name = args[i];
+        var text = Value(args, ref i);
+        return choices.Contains(text)
+            ? text
+            : throw new ArgumentException($"{name} expects {string.Join(", ", choices.SkipLast(1).Select(c => $"'{c}'"))} or '{choices[^1]}', found '{text}'");
+    }
+
     public static NeuralNetworkVariant Variant(string[] args, ref int i) => Value(args, ref i) switch
     {
         "quickstart" => NeuralNetworkVariant.Quickstart,

@@ -26,6 +26,13 @@
 //
 //   dotnet run --project examples/06-Train -- --data DIR [--download] [--epochs 5] [--out DIR]
 //       [--batch-size 64] [--lr 0.001] [--variant quickstart|documented] [--seed N] [--mirror URL]
+//       [--optimizer sgd|adam|adamw] [--momentum X] [--scheduler step|cosine] [--checkpoints DIR [--resume]]
+//
+// --optimizer picks torch.optim.SGD (the tutorial's; --momentum sets its momentum, default 0), Adam or AdamW
+// (weight_decay 0.01), each with --lr. --scheduler step is StepLR(step_size=1, gamma=0.7) (pytorch/examples' MNIST),
+// cosine is CosineAnnealingLR(T_max=epochs); both step once per epoch. --checkpoints DIR saves the model (a PyTorch
+// .pth) and the optimizer/scheduler/epoch state there after every epoch; --resume continues after the last saved
+// epoch (same options; --epochs is the total). Without these flags the run is the tutorial's, line for line.
 //
 // --data holds train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte
 // (each raw or .gz); --download fetches the missing ones from FashionMNIST's mirror (or --mirror) with md5 checks.
@@ -43,7 +50,8 @@ using TorchSharp;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture; // print numbers as Python does, whatever the locale
 const string Usage = "usage: Train --data DIR [--download] [--epochs N] [--out DIR] [--batch-size N] [--lr X] " +
-                     "[--variant quickstart|documented] [--seed N] [--mirror URL]";
+                     "[--variant quickstart|documented] [--seed N] [--mirror URL] [--optimizer sgd|adam|adamw] [--momentum X] " +
+                     "[--scheduler step|cosine] [--checkpoints DIR [--resume]]";
 
 string? dataDir = null;
 var download = false;
@@ -54,6 +62,11 @@ var learningRate = 1e-3;
 var variant = NeuralNetworkVariant.Quickstart;
 long? seed = null;
 Uri? mirror = null;
+var optimizerName = "sgd";
+double? momentum = null;
+string? schedulerName = null;
+string? checkpoints = null;
+var resume = false;
 try
 {
     for (var i = 0; i < args.Length; i++)
@@ -69,12 +82,25 @@ try
             case "--variant": variant = Arguments.Variant(args, ref i); break;
             case "--seed": seed = Arguments.Integer(args, ref i); break;
             case "--mirror": mirror = Arguments.Url(args, ref i); break;
+            case "--optimizer": optimizerName = Arguments.Choice(args, ref i, "sgd", "adam", "adamw"); break;
+            case "--momentum": momentum = Arguments.Fraction(args, ref i); break;
+            case "--scheduler": schedulerName = Arguments.Choice(args, ref i, "step", "cosine"); break;
+            case "--checkpoints": checkpoints = Arguments.Value(args, ref i); break;
+            case "--resume": resume = true; break;
             default: throw new ArgumentException($"unknown argument '{args[i]}'");
         }
     }
     if (dataDir is null)
     {
         throw new ArgumentException("--data DIR is required");
+    }
+    if (momentum is not null && optimizerName != "sgd")
+    {
+        throw new ArgumentException($"--momentum applies to --optimizer sgd, not {optimizerName}");
+    }
+    if (resume && checkpoints is null)
+    {
+        throw new ArgumentException("--resume needs --checkpoints DIR");
     }
 }
 catch (ArgumentException e)
@@ -101,10 +127,33 @@ try
         torch.manual_seed(s);
     }
     using var model = new NeuralNetwork(variant).to(device);
-    var options = new TrainingOptions { Epochs = epochs, BatchSize = batchSize, LearningRate = learningRate };
+    var options = new TrainingOptions
+    {
+        Epochs = epochs,
+        BatchSize = batchSize,
+        LearningRate = learningRate,
+        CheckpointDirectory = checkpoints,
+        Optimizer = optimizerName switch
+        {
+            "adam" => p => torch.optim.Adam(p, learningRate),
+            "adamw" => p => torch.optim.AdamW(p, learningRate, weight_decay: 0.01),
+            _ when momentum is { } m => p => torch.optim.SGD(p, learningRate, momentum: m),
+            _ => null, // the tutorial's torch.optim.SGD(model.parameters(), lr=learning_rate)
+        },
+        Schedule = schedulerName switch
+        {
+            "step" => LearningRateSchedule.StepLR(1, 0.7),
+            "cosine" => LearningRateSchedule.CosineAnnealingLR(epochs),
+            _ => null,
+        },
+    };
+    if (resume && TrainingCheckpoint.TryRead(checkpoints!) is { } last)
+    {
+        Console.WriteLine($"Resuming after epoch {last.Epoch} from {last.ModelPath}");
+    }
     var result = Console.IsOutputRedirected
-        ? Trainer.Fit(model, trainingData, testData, options with { Output = Console.Out })
-        : TrainWithProgressBar(model, trainingData, testData, options);
+        ? Trainer.Fit(model, trainingData, testData, options with { Output = Console.Out }, resume)
+        : TrainWithProgressBar(model, trainingData, testData, options, resume);
 
     if (outDir.Length > 0)
     {
@@ -126,14 +175,14 @@ try
     return 0;
 }
 catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException
-                               or HttpRequestException or CheckpointException)
+                               or HttpRequestException or CheckpointException or NonFiniteLossException)
 {
     Console.Error.WriteLine($"error: {Arguments.Sentence(e)}");
     return 1;
 }
 
 // One Spectre task per loop: the tutorial's lines scroll above the bar of the epoch that is running.
-static TrainingResult TrainWithProgressBar(NeuralNetwork model, ImageDataset train, ImageDataset test, TrainingOptions options) =>
+static TrainingResult TrainWithProgressBar(NeuralNetwork model, ImageDataset train, ImageDataset test, TrainingOptions options, bool resume) =>
     AnsiConsole.Progress()
         .AutoClear(true)
         .HideCompleted(true)
@@ -151,7 +200,7 @@ static TrainingResult TrainWithProgressBar(NeuralNetwork model, ImageDataset tra
                 task!.Value = p.Batch;
                 task.Description = $"Epoch {p.Epoch} {(p.Phase == TrainingPhase.Train ? "train" : "test")} [grey]loss {p.Loss:F4}[/]";
             });
-            return Trainer.Fit(model, train, test, options with { Output = new ConsoleLineWriter(AnsiConsole.Console), Progress = progress });
+            return Trainer.Fit(model, train, test, options with { Output = new ConsoleLineWriter(AnsiConsole.Console), Progress = progress }, resume);
         });
 
 /// <summary>An IProgress that runs on the reporting thread (Progress&lt;T&gt; would post to the thread pool, out of order).</summary>

@@ -8,23 +8,28 @@
 //       Accuracy: 64.6%, Avg loss: 1.087374
 //
 //   dotnet run --project examples/07-Evaluate -- --weights FILE --images IDX --labels IDX
-//       [--variant quickstart|documented] [--batch-size 64]
+//       [--variant quickstart|documented] [--batch-size 64] [--confusion] [--plot FILE.png]
 //
 // --weights may be a PyTorch .pt/.pth, a .safetensors or a TorchSharp .dat file (the format is read from its bytes).
 // --images and --labels are IDX files (raw or .gz) such as t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz.
 // --variant picks the model the weights belong to: quickstart (default; the tutorial's model.pth files, no final
 // ReLU) or documented (the seed document's model with the final ReLU). Set NEURALNET_DEVICE to choose the device.
+// --confusion prints the confusion matrix after the block (rows: actual class, columns: predicted); --plot FILE.png
+// draws it as a heatmap (ScottPlot).
 using System.Globalization;
 using NeuralNet.Torch;
 using NeuralNet.Torch.Data;
 using NeuralNet.Torch.Persistence;
+using Evaluate;
 using NeuralNet.Torch.Training;
 using TorchSharp;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture; // print numbers as Python does, whatever the locale
-const string Usage = "usage: Evaluate --weights FILE --images IDX --labels IDX [--variant quickstart|documented] [--batch-size N]";
+const string Usage = "usage: Evaluate --weights FILE --images IDX --labels IDX [--variant quickstart|documented] [--batch-size N] " +
+                     "[--confusion] [--plot FILE.png]";
 
-string? weights = null, images = null, labels = null;
+string? weights = null, images = null, labels = null, plotPath = null;
+var confusion = false;
 var variant = NeuralNetworkVariant.Quickstart;
 var batchSize = 64;
 try
@@ -50,6 +55,8 @@ try
                     ? size
                     : throw new ArgumentException($"--batch-size expects a whole number of at least 1, found '{text}'");
                 break;
+            case "--confusion": confusion = true; break;
+            case "--plot": plotPath = Value(args, ref i); break;
             default: throw new ArgumentException($"unknown argument '{args[i]}'");
         }
     }
@@ -81,7 +88,15 @@ try
     using var model = new NeuralNetwork(variant).to(device);
     model.LoadCheckpoint(weights!);
     using var loader = new BatchLoader(testData, batchSize, device: device);
-    Trainer.Evaluate(model, loader, new TrainingOptions { Output = Console.Out });
+    var result = Trainer.Evaluate(model, loader, new TrainingOptions { Output = Console.Out });
+    if (confusion)
+    {
+        Console.Write(result.Confusion!.ToText(testData.ClassNames));
+    }
+    if (plotPath is not null)
+    {
+        Console.WriteLine($"confusion matrix plot written to {ConfusionPlot.Save(result.Confusion!, testData.ClassNames, plotPath)}");
+    }
     return 0;
 }
 catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException

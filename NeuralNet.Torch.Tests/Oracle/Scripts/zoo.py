@@ -54,14 +54,15 @@ class LeNet(nn.Module):
 class BatchNormCnn(nn.Module):
     """Conv2d, BatchNorm2d, ReLU, MaxPool2d, Dropout, Linear: the training issue's CNN."""
 
-    def __init__(self):
+    def __init__(self, feature_dropout=0.25, classifier_dropout=0.5):
         super().__init__()
         self.features = nn.Sequential(
             nn.Conv2d(1, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(16, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Dropout(0.25))
+            nn.Dropout(feature_dropout))
         self.flatten = nn.Flatten()
-        self.classifier = nn.Sequential(nn.Linear(32 * 7 * 7, 64), nn.ReLU(), nn.Dropout(0.5), nn.Linear(64, 10))
+        self.classifier = nn.Sequential(
+            nn.Linear(32 * 7 * 7, 64), nn.ReLU(), nn.Dropout(classifier_dropout), nn.Linear(64, 10))
 
     def forward(self, x):
         return self.classifier(self.flatten(self.features(x)))

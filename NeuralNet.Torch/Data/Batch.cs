@@ -5,13 +5,13 @@ namespace NeuralNet.Torch.Data;
 /// <summary>One batch from a <see cref="BatchLoader"/>: the <c>(X, y)</c> of a PyTorch <c>DataLoader</c> loop.</summary>
 /// <remarks>The batch owns its two tensors; dispose it (or let the enclosing dispose scope do it) when the step is
 /// done. Disposing twice is harmless.</remarks>
-public sealed class ImageBatch : IDisposable
+public sealed class Batch : IDisposable
 {
-    internal ImageBatch(int index, long offset, Tensor images, Tensor labels)
+    internal Batch(int index, long offset, Tensor inputs, Tensor labels)
     {
         Index = index;
         Offset = offset;
-        Images = images;
+        Inputs = inputs;
         Labels = labels;
     }
 
@@ -21,10 +21,11 @@ public sealed class ImageBatch : IDisposable
     /// <summary>How many samples the epoch yielded before this batch (<c>Index * batchSize</c>).</summary>
     public long Offset { get; }
 
-    /// <summary>Images <c>[B, C, H, W]</c>, float32, on the loader's device.</summary>
-    public Tensor Images { get; }
+    /// <summary>Inputs <c>[B, ...]</c> (images <c>[B, C, H, W]</c> float32 for an <see cref="ImageDataset"/>), the
+    /// dataset's dtype, on the loader's device.</summary>
+    public Tensor Inputs { get; }
 
-    /// <summary>Labels <c>[B]</c>, int64, on the loader's device.</summary>
+    /// <summary>Labels <c>[B]</c> int64 (or <c>[B, ...]</c>, the dataset's label shape), on the loader's device.</summary>
     public Tensor Labels { get; }
 
     /// <summary>The number of samples in this batch, B (<c>len(X)</c>): the batch size, or fewer for the last batch.</summary>
@@ -33,7 +34,7 @@ public sealed class ImageBatch : IDisposable
     /// <summary>Frees the batch's tensors.</summary>
     public void Dispose()
     {
-        Images.Dispose();
+        Inputs.Dispose();
         Labels.Dispose();
     }
 }
