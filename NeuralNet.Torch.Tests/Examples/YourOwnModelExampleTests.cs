@@ -135,6 +135,52 @@ public sealed partial class YourOwnModelExampleTests
     }
 
     [Test]
+    public void Train_OneEpochWithAdam_PrintsTheQuickstartsBlocksAndSavesAPthThatTorchLoadsIntoModelPy()
+    {
+        using var data = new TempFolder();
+        foreach (var (prefix, count, seed) in new[] { ("train", 256, 5), ("t10k", 64, 6) })
+        {
+            var images = SyntheticImages.Create(count, seed);
+            File.WriteAllBytes(data.File($"{prefix}-images-idx3-ubyte"), images.ImagesFile);
+            File.WriteAllBytes(data.File($"{prefix}-labels-idx1-ubyte"), images.LabelsFile);
+        }
+        var output = data.File("trained.pth");
+
+        var (exitCode, stdout, stderr) = Run("6-Train", "Train", data.Path, "--epochs", "1", "--out", output);
+
+        exitCode.Should().Be(0, stderr);
+        var lines = Lines(stdout);
+        lines[0].Should().Be("Epoch 1");
+        lines[1].Should().Be(new string('-', 31));
+        lines[2].Should().MatchRegex(@"^loss: \d\.\d{6}  \[   64/  256\]$");
+        lines[3].Should().Be("Test Error: ");
+        lines[4].Should().MatchRegex(@"^ Accuracy: \d{1,3}\.\d%, Avg loss: \d+\.\d{6} $");
+        lines[5].Should().Be("Done!");
+        lines[6].Should().MatchRegex(@"^Test accuracy after 1 epoch: \d{1,3}\.\d% \(\d+ s, \d+ training images/s with the test passes\)$");
+        lines[7].Should().Be($"Saved PyTorch Model State to {output}");
+        lines.Should().HaveCount(8);
+
+        using var torch = PyTorchOracle.Run("your_own_model_load.py", ModelPy, output);
+        torch.Text("load").Should().Be("<All keys matched successfully>");
+        var saved = Checkpoint.ReadStateDict(output);
+        try
+        {
+            saved.Keys.Should().BeEquivalentTo(torch.ArrayNames.Select(n => n["state.".Length..]));
+            foreach (var (key, tensor) in saved)
+            {
+                tensor.bytes.SequenceEqual(torch.Array($"state.{key}").Bytes).Should().BeTrue($"{key} holds the same bits in torch");
+            }
+        }
+        finally
+        {
+            foreach (var tensor in saved.Values)
+            {
+                tensor.Dispose();
+            }
+        }
+    }
+
+    [Test]
     public void Steps_MissingArgumentsOrAMissingDataFolder_AreOneErrorLineAndANonZeroExit()
     {
         var (missingCode, missingOut, missingErr) = Run("3-Predict", "Predict", _torch.File("model.pth"));

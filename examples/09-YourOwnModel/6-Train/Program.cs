@@ -57,7 +57,7 @@ return Step.Run(args, Usage, 1, a =>
     clock.Stop();
     model.SaveCheckpoint(output);
     var last = result.Epochs[^1];
-    Console.WriteLine($"Test accuracy after {epochs} epochs: {100 * last.TestAccuracy:0.0}% ({clock.Elapsed.TotalSeconds:0} s, " +
+    Console.WriteLine($"Test accuracy after {epochs} epoch{(epochs == 1 ? "" : "s")}: {100 * last.TestAccuracy:0.0}% ({clock.Elapsed.TotalSeconds:0} s, " +
         $"{epochs * train.Count / clock.Elapsed.TotalSeconds:0} training images/s with the test passes)");
     Console.WriteLine($"Saved PyTorch Model State to {output}");
 });
