@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics.Tensors;
 using System.Text.RegularExpressions;
 using NeuralNet.Torch.Data;
 using NeuralNet.Torch.Persistence;
@@ -70,7 +71,7 @@ public sealed partial class YourOwnModelExampleTests
     {
         var probabilities = _torch.Array("probabilities").ToFloat32();
         var labels = _torch.Array("labels").ToInt64();
-        var classes = Enumerable.Range(0, labels.Length).Select(i => ArgMax(probabilities.AsSpan(i * 10, 10))).ToArray();
+        var classes = Enumerable.Range(0, labels.Length).Select(i => TensorPrimitives.IndexOfMax(probabilities.AsSpan(i * 10, 10))).ToArray();
         var names = IdxDatasetSource.FashionMnist.ClassNames;
 
         var (exitCode, stdout, stderr) = Run("3-Predict", "Predict", _torch.File("model.pth"), _torch.Folder, "5");
@@ -98,7 +99,7 @@ public sealed partial class YourOwnModelExampleTests
     {
         var probabilities = _torch.Array("probabilities").ToFloat32();
         var labels = _torch.Array("labels").ToInt64();
-        var classes = Enumerable.Range(0, labels.Length).Select(i => ArgMax(probabilities.AsSpan(i * 10, 10))).ToArray();
+        var classes = Enumerable.Range(0, labels.Length).Select(i => TensorPrimitives.IndexOfMax(probabilities.AsSpan(i * 10, 10))).ToArray();
         var correct = classes.Where((c, i) => c == labels[i]).Count();
         var names = IdxDatasetSource.FashionMnist.ClassNames;
 
@@ -203,18 +204,6 @@ public sealed partial class YourOwnModelExampleTests
     internal static string[] Lines(string text) => text.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries)
         .Where(l => !l.Contains("Could not initialize NNPACK", StringComparison.Ordinal)).ToArray();
 
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        var best = 0;
-        for (var i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-        return best;
-    }
 
     [GeneratedRegex("""^image \d+: predicted "(?<predicted>[^"]+)" \((?<confidence>\d+\.\d)%\), actual "(?<actual>[^"]+)"$""")]
     private static partial Regex PredictionLine();
