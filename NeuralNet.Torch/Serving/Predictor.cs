@@ -330,7 +330,7 @@ public sealed class Predictor : IDisposable
     {
         ArgumentNullException.ThrowIfNull(pixels);
         _input.RequireFloat32();
-        var results = await Enqueue([pixels], cancellationToken).ConfigureAwait(false);
+        var results = await Enqueue<float>([pixels], cancellationToken).ConfigureAwait(false);
         return results[0];
     }
 
@@ -349,7 +349,7 @@ public sealed class Predictor : IDisposable
     {
         ArgumentNullException.ThrowIfNull(tokens);
         _input.RequireInt64();
-        var results = await Enqueue([tokens], cancellationToken).ConfigureAwait(false);
+        var results = await Enqueue<long>([tokens], cancellationToken).ConfigureAwait(false);
         return results[0];
     }
 
@@ -426,30 +426,17 @@ public sealed class Predictor : IDisposable
         _stopping.Dispose();
     }
 
-    private Task<IReadOnlyList<ClassPrediction>> Enqueue(IReadOnlyList<float[]> samples, CancellationToken cancellationToken)
+    // A request's samples (float32 values or int64 token ids, as the input takes), each checked and copied into one
+    // array for the worker.
+    private Task<IReadOnlyList<ClassPrediction>> Enqueue<T>(IReadOnlyList<T[]> samples, CancellationToken cancellationToken)
+        where T : unmanaged
     {
         CheckOpen(cancellationToken);
         if (samples.Count == 0)
         {
             return Task.FromResult<IReadOnlyList<ClassPrediction>>([]);
         }
-        var values = new float[samples.Count * _input.Length];
-        for (var i = 0; i < samples.Count; i++)
-        {
-            _input.Check(samples[i], samples.Count == 1 ? null : i);
-            samples[i].CopyTo(values, i * _input.Length);
-        }
-        return Enqueue(values, samples.Count, cancellationToken);
-    }
-
-    private Task<IReadOnlyList<ClassPrediction>> Enqueue(IReadOnlyList<long[]> samples, CancellationToken cancellationToken)
-    {
-        CheckOpen(cancellationToken);
-        if (samples.Count == 0)
-        {
-            return Task.FromResult<IReadOnlyList<ClassPrediction>>([]);
-        }
-        var values = new long[samples.Count * _input.Length];
+        var values = new T[samples.Count * _input.Length];
         for (var i = 0; i < samples.Count; i++)
         {
             _input.Check(samples[i], samples.Count == 1 ? null : i);

@@ -54,8 +54,24 @@ internal sealed class PredictorInput
         }
     }
 
+    /// <summary>Checks one sample of a request: its length, and for float32 values that they are finite.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="long"/> (the caller has checked which the input takes).</typeparam>
+    /// <exception cref="ArgumentNullException">The sample is null.</exception>
+    /// <exception cref="ArgumentException">Its length is not <see cref="Length"/>, or a float value is NaN or infinite.</exception>
+    public void Check<T>(T[] sample, int? index) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            Check((float[])(object)sample, index);
+        }
+        else
+        {
+            Check((long[])(object)sample, index);
+        }
+    }
+
     /// <summary>Checks one float32 sample: not null, <see cref="Length"/> values, all finite.</summary>
-    public void Check(float[] sample, int? index)
+    private void Check(float[] sample, int? index)
     {
         var which = index is null ? "The image" : $"Image {index}";
         CheckLength(sample, sample?.Length ?? 0, which, "pixels");
@@ -69,7 +85,7 @@ internal sealed class PredictorInput
     }
 
     /// <summary>Checks one sample of token ids: not null, <see cref="Length"/> values.</summary>
-    public void Check(long[] sample, int? index) =>
+    private void Check(long[] sample, int? index) =>
         CheckLength(sample, sample?.Length ?? 0, index is null ? "The token sequence" : $"Sequence {index}", "tokens");
 
     private void CheckLength(object? sample, int length, string which, string paramName)
