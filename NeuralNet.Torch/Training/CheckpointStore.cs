@@ -189,6 +189,21 @@ internal static class CheckpointStore
     private static Func<Stream, Stream>? Wrap(string path) =>
         WrapStreamForTests is { } wrap ? stream => wrap(path, stream) : null;
 
+    /// <summary>libtorch's global generator's state (<c>torch.get_rng_state()</c>: dropout masks, the unseeded
+    /// shuffle), as bytes.</summary>
+    public static byte[] GlobalRandomState()
+    {
+        using var state = torch.get_rng_state();
+        return state.data<byte>().ToArray();
+    }
+
+    /// <summary>Sets libtorch's global generator back to <see cref="GlobalRandomState"/>'s bytes.</summary>
+    public static void RestoreGlobalRandomState(byte[] bytes)
+    {
+        using var state = torch.tensor(bytes, ScalarType.Byte);
+        torch.set_rng_state(state);
+    }
+
     /// <summary>libtorch's generator state as bytes.</summary>
     public static byte[] StateBytes(Generator generator)
     {

@@ -115,10 +115,7 @@ public static class Trainer
             {
                 CheckpointStore.Restore(generator, shuffle);
             }
-            using (var random = torch.tensor(state.RandomState, ScalarType.Byte))
-            {
-                torch.set_rng_state(random);
-            }
+            CheckpointStore.RestoreGlobalRandomState(state.RandomState);
             epochs.AddRange(state.Epochs);
             first = state.Epoch + 1;
         }
@@ -137,9 +134,8 @@ public static class Trainer
             epochs.Add(new EpochResult(t, train, test, clock.Elapsed));
             if (directory is not null)
             {
-                using var random = torch.get_rng_state();
                 var shuffleState = trainLoader.ShuffleGenerator is { } generator ? CheckpointStore.StateBytes(generator) : null;
-                var state = new TrainingState(t, schedulerSteps, shuffleState, random.data<byte>().ToArray(), epochs.ToArray());
+                var state = new TrainingState(t, schedulerSteps, shuffleState, CheckpointStore.GlobalRandomState(), epochs.ToArray());
                 CheckpointStore.Write(directory, model, state, saveable!);
             }
         }
