@@ -268,13 +268,9 @@ public sealed class TorchWrittenCheckpointTests
         // TorchSharp's ScriptModule leaves some tensor wrappers to its finalizers (per load and per child module it
         // hands out); the wrapper must add none of its own.
         var path = _torch.File("documented.scripted.pt");
-        long Delta(Action action)
-        {
-            action();
-            var before = TestSupport.LiveTensors.Count;
-            action();
-            return TestSupport.LiveTensors.Count - before;
-        }
+        // Measured after a full collection and inside a no-GC region: another test's garbage finalized mid-measurement
+        // would lower the count (a negative delta for TorchSharp's own load was seen in CI).
+        static long Delta(Action action) => TestSupport.LeakCheck.LiveTensorsAddedBy(action, repetitions: 1);
         var raw = Delta(() =>
         {
             using var script = TorchSharp.torch.jit.load<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>(path);
