@@ -18,9 +18,6 @@ public sealed class PackedInferenceTests
 
     private static readonly InferenceOptions PackedAlways = new() { PackedMaxBatchSize = 4096 };
 
-    [TearDown]
-    public void RestoreKernels() => DenseKernels.UseVector512 = CpuFeatures.HasAvx512;
-
     private static NeuralNetwork NewModel(NeuralNetworkVariant variant, int seed = 3)
     {
         torch.manual_seed(seed);
@@ -29,13 +26,8 @@ public sealed class PackedInferenceTests
 
     [Test]
     public void Predict_RandomWeights_EqualsLibTorchWithin1e5_ForEveryBatchShapeAndBothVariants(
-        [Values] NeuralNetworkVariant variant, [Values(1, 2, 3, 4, 5, 8, 17, 64)] int batch, [Values] bool vector512)
+        [Values] NeuralNetworkVariant variant, [Values(1, 2, 3, 4, 5, 8, 17, 64)] int batch)
     {
-        if (vector512 && !CpuFeatures.HasAvx512)
-        {
-            Assert.Ignore("This CPU has no AVX-512: only the TensorPrimitives kernels run here.");
-        }
-        DenseKernels.UseVector512 = vector512;
         using var model = NewModel(variant);
         using var x = torch.rand(batch, 28, 28);
         model.ChoosePath(batch, PackedAlways).Should().Be(InferencePath.Packed);

@@ -53,7 +53,7 @@ public sealed class FrozenModel : IDisposable
             var weight = _layers[0].Weight;
             if (MlpPlan.TryCreate(_layers, _flattens, _finalRelu, out var plan, out var reason))
             {
-                _plan = CpuFeatures.HasAvx512 ? plan.WithPacked(new PackedWeights(plan)) : plan;
+                _plan = plan.WithPacked(new PackedWeights(plan));
             }
             else
             {
@@ -81,7 +81,7 @@ public sealed class FrozenModel : IDisposable
     /// <summary>The element type of the copy (the model's when it was frozen).</summary>
     public ScalarType DType { get; }
 
-    /// <summary>The packed path's extra layouts (null off the CPU, for other dtypes, or without AVX-512).</summary>
+    /// <summary>The packed path's extra layouts (null off the CPU or for other dtypes).</summary>
     internal PackedWeights? Packed => _plan?.Packed;
 
     /// <summary>The implementation that <see cref="Predict(Tensor, InferenceOptions?)"/> uses for a CPU input of

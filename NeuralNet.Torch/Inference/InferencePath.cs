@@ -4,7 +4,7 @@ namespace NeuralNet.Torch.Inference;
 /// <see cref="FrozenModel.ChoosePath"/>).</summary>
 public enum InferencePath
 {
-    /// <summary>The managed float32 path: AVX-512 (or TensorPrimitives) kernels split across two cores, over a live
+    /// <summary>The managed float32 path: managed SIMD kernels (AVX-512, AVX2 or 128-bit) split across two cores, over a live
     /// model's parameters or a frozen model's copy. For small batches of a float32 MLP chain on the CPU.</summary>
     Packed,
 

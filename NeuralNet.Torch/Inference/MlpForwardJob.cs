@@ -50,7 +50,7 @@ internal sealed unsafe class MlpForwardJob : PhasedJob
     /// frozen model on <see cref="SingleImageJob"/>, 2 or 3 on the interleaved layout, the rest row-major.</summary>
     public void Forward(MlpPlan plan, float* x, int n, float* logits)
     {
-        var packed = DenseKernels.UseVector512 ? plan.Packed : null;
+        var packed = plan.Packed;
         if (n == 1 && packed is { HasColumns: true })
         {
             SingleImageJob.ForThisThread.Forward(plan, x, logits);

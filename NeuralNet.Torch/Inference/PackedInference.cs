@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 namespace NeuralNet.Torch.Inference;
 
 /// <summary>
-/// The fast small-batch float32 path for MLPs: managed SIMD kernels (AVX-512 <see cref="System.Runtime.Intrinsics.Vector512{T}"/>, else
-/// <see cref="System.Numerics.Tensors.TensorPrimitives"/>) for any model whose forward is the chain <c>[Flatten] Linear (ReLU Linear)* [ReLU]</c>
+/// The fast small-batch float32 path for MLPs: managed SIMD kernels, register-blocked at every width (AVX-512, AVX2,
+/// and the 128 bits of SSE and ARM64's NEON), for any model whose forward is the chain <c>[Flatten] Linear (ReLU Linear)* [ReLU]</c>
 /// (any widths and depth), with each layer's output rows split across two cores, ReLU fused, and softmax + argmax at
 /// the end; and <see cref="Freeze"/>, which makes a <see cref="FrozenModel"/>: an immutable copy of such a model with
 /// the fastest layouts.

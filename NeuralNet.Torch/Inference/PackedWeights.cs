@@ -6,25 +6,28 @@ namespace NeuralNet.Torch.Inference;
 /// <summary>
 /// A <see cref="FrozenModel"/>'s extra layouts of its weights, in pinned managed arrays copied once when it is made:
 /// the hidden layers' rows interleaved 8 at a time (<see cref="DenseKernels.Interleave"/>) so each block streams
-/// sequentially (batches of 2 and 3: about 1.5x the row-major layout's bandwidth from L2 on the project's CPU), and
-/// the first two layers by columns for <see cref="SingleImageJob"/> (one image) when their weights are finite.
+/// sequentially (batches of 2 and 3), and the first two layers by columns for <see cref="SingleImageJob"/> (one image)
+/// when their weights are finite. Every layout follows the process's SIMD width (<see cref="DenseKernels.Lanes"/>).
 /// </summary>
 /// <remarks>
-/// <para>Every layout is padded with zeros to whole blocks (16 inputs, 16 outputs; 128 units per part of the first
-/// layer), so any widths run on the same kernels; zero weights and zero biases make the padded units exactly 0 after
-/// ReLU, so they add nothing to the next layer.</para>
-/// <para>The column layouts: the first layer's units are split in parts of <see cref="PartUnits"/>; part <c>q</c> holds
-/// <c>W0[128q + r, i]</c> at <c>(q * in + i) * 128 + r</c>. When a hidden layer follows (three or more Linear
-/// layers), part <c>q</c> of the second layer holds, for each block of up to 256 of its outputs starting at <c>s</c>,
-/// <c>W1[s + o, 128q + j]</c> at <c>q * 128 * SecondOutputs + s * 128 + j * blockSize + o</c>.</para>
+/// <para>Every layout is padded with zeros to whole blocks (16 inputs, 16 outputs; <see cref="PartUnits"/> units per
+/// part of the first layer), so any widths run on the same kernels; zero weights and zero biases make the padded units
+/// exactly 0 after ReLU, so they add nothing to the next layer.</para>
+/// <para>The column layouts, with <c>P</c> = <see cref="PartUnits"/>: the first layer's units are split in parts of
+/// <c>P</c>; part <c>q</c> holds <c>W0[Pq + r, i]</c> at <c>(q * in + i) * P + r</c>. When a hidden layer follows
+/// (three or more Linear layers), part <c>q</c> of the second layer holds, for each block of up to
+/// <see cref="BlockOutputs"/> of its outputs starting at <c>s</c>, <c>W1[s + o, Pq + j]</c> at
+/// <c>q * P * SecondOutputs + s * P + j * blockSize + o</c>.</para>
 /// </remarks>
 internal sealed unsafe class PackedWeights
 {
-    /// <summary>Hidden units per part of the single-image path (8 vectors of 16).</summary>
-    public const int PartUnits = 128;
+    /// <summary>Hidden units per part of the single-image path: 8 vectors, the accumulators of one pass over the
+    /// inputs (128 with AVX-512, 64 with AVX2, 32 at 128 bits).</summary>
+    public static int PartUnits => 8 * DenseKernels.Lanes;
 
-    /// <summary>The most outputs of the second layer one block of the single-image path covers (16 vectors of 16).</summary>
-    public const int BlockOutputs = 256;
+    /// <summary>The most outputs of the second layer one block of the single-image path covers: 16 vectors where 32
+    /// registers hold them (AVX-512), else 8.</summary>
+    public static int BlockOutputs => DenseKernels.Lanes == 16 ? 2 * PartUnits : PartUnits;
 
     private readonly float[][] _interleaved;
     private readonly float[][] _paddedBias;
@@ -95,7 +98,7 @@ internal sealed unsafe class PackedWeights
     /// <summary>The first layer by columns, per part (see the remarks).</summary>
     public float* W0Columns { get; }
 
-    /// <summary>The first layer's bias padded with zeros to <c>Parts * 128</c>.</summary>
+    /// <summary>The first layer's bias padded with zeros to <c>Parts * PartUnits</c>.</summary>
     public float* B0Parts { get; }
 
     /// <summary>True when a hidden layer follows the first (three or more layers): each part then also computes its
@@ -105,12 +108,12 @@ internal sealed unsafe class PackedWeights
     /// <summary>The second layer by columns, per part and block of outputs (see the remarks); null unless <see cref="PairsLayers"/>.</summary>
     public float* W1Columns { get; }
 
-    /// <summary>The second layer's outputs rounded up to a multiple of 128 (the partial sums' width).</summary>
+    /// <summary>The second layer's outputs rounded up to a multiple of <see cref="PartUnits"/> (the partial sums' width).</summary>
     public int SecondOutputs { get; }
 
     /// <summary>Whether a batch of <paramref name="n"/> gains from the interleaved layout: the interleaved blocks win
-    /// where the weights' bandwidth is the limit (1 to 3 images); from 4 images on the row-major 4 x 4 blocks are faster
-    /// (measured: batch 8 took 43 us on row-major weights, 55 to 64 us on the interleaved 8 x 2 blocks).</summary>
+    /// where the weights' bandwidth is the limit (1 to 3 images); from 4 images on, the row-major register blocks reuse
+    /// each weight load for more samples (benchmarks/README.md).</summary>
     public static bool Helps(long n) => n <= 3;
 
     private static ReadOnlySpan<float> Rows(DenseLayer layer) => new(layer.Weight, layer.Out * layer.In);
@@ -118,12 +121,13 @@ internal sealed unsafe class PackedWeights
     private static void FirstLayerColumns(DenseLayer layer, Span<float> columns, Span<float> bias)
     {
         var w = Rows(layer);
+        var partUnits = PartUnits;
         for (var unit = 0; unit < layer.Out; unit++)
         {
-            var (q, r) = Math.DivRem(unit, PartUnits);
+            var (q, r) = Math.DivRem(unit, partUnits);
             for (var i = 0; i < layer.In; i++)
             {
-                columns[(q * layer.In + i) * PartUnits + r] = w[unit * layer.In + i];
+                columns[(q * layer.In + i) * partUnits + r] = w[unit * layer.In + i];
             }
             bias[unit] = layer.Bias is null ? 0f : layer.Bias[unit];
         }
@@ -132,17 +136,18 @@ internal sealed unsafe class PackedWeights
     private static void SecondLayerColumns(DenseLayer layer, int parts, int outputs, Span<float> columns)
     {
         var w = Rows(layer);
+        var (partUnits, blockOutputs) = (PartUnits, BlockOutputs);
         for (var q = 0; q < parts; q++)
         {
-            var part = q * PartUnits * outputs;
-            for (var start = 0; start < outputs; start += BlockOutputs)
+            var part = q * partUnits * outputs;
+            for (var start = 0; start < outputs; start += blockOutputs)
             {
-                var size = Math.Min(BlockOutputs, outputs - start);
-                for (var j = 0; j < PartUnits && q * PartUnits + j < layer.In; j++)
+                var size = Math.Min(blockOutputs, outputs - start);
+                for (var j = 0; j < partUnits && q * partUnits + j < layer.In; j++)
                 {
                     for (var o = 0; o < size && start + o < layer.Out; o++)
                     {
-                        columns[part + start * PartUnits + j * size + o] = w[(start + o) * layer.In + q * PartUnits + j];
+                        columns[part + start * partUnits + j * size + o] = w[(start + o) * layer.In + q * partUnits + j];
                     }
                 }
             }
