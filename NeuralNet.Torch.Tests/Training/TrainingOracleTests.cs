@@ -15,6 +15,12 @@ namespace NeuralNet.Torch.Tests.Training;
 [Category(PyTorchOracle.Category)]
 public sealed class TrainingOracleTests
 {
+    // How many times torch's own float32 spread ours may be from torch (see the test).
+    private const double SpreadMultiple = 4;
+
+    // The least float32 tolerance, in ulps of the largest value compared.
+    private const double UlpFloor = 4;
+
     private OracleRun _torch = null!;
 
     [OneTimeSetUp]
@@ -60,11 +66,20 @@ public sealed class TrainingOracleTests
         var actualState = model.state_dict();
         actualState.Keys.Should().BeEquivalentTo(expectedState.Keys, "the same state_dict (TorchSharp lists parameters first)");
         // float64: 1e-12 (torch and libtorch 2.10 sum in other orders; 20 steps amplify rounding to ~1e-14). float32:
-        // 1e-5 on losses always; on weights 1e-5, or torch's own difference between 1 and 2 threads where that is larger:
-        // Adam divides each update by sqrt(v) + eps, so a rounding-level change of a near-zero gradient moves a weight
-        // by up to lr, and torch itself is then not reproducible to 1e-5 (about 8e-4 measured for Adam and AdamW).
-        var lossTolerance = dtype == "float64" ? 1e-12 : 1e-5;
-        var tolerance = dtype == "float64" ? 1e-12 : Math.Max(1e-5, _torch.Array($"{name}.float32.self_difference").ToFloat64()[0]);
+        // a multiple of torch's own spread on this CPU (training.py: its float32 run against its float64 run and
+        // against itself on 2 threads). Ours and torch's float32 runs each stray from the exact path by about that
+        // spread, so they are within twice it of each other; SpreadMultiple allows twice that again for a BLAS that
+        // blocks its sums differently. Adam divides by sqrt(v) + eps, so a rounding-level change of a near-zero
+        // gradient moves a weight by up to lr: the spread, not a fixed number, says how far that goes here. Never
+        // below a few float32 ulps of the largest value, the rounding of the result itself.
+        var spread = dtype == "float64" ? null : _torch.Array($"{name}.float32.spread").ToFloat64();
+        double largestWeight;
+        using (NewDisposeScope())
+        {
+            largestWeight = expectedState.Values.Where(t => t.is_floating_point()).Max(t => t.abs().max().to(ScalarType.Float64).item<double>());
+        }
+        var lossTolerance = spread is null ? 1e-12 : Math.Max(SpreadMultiple * spread[0], UlpFloor * Ulp32(expectedLosses.Max()));
+        var tolerance = spread is null ? 1e-12 : Math.Max(SpreadMultiple * spread[1], UlpFloor * Ulp32(largestWeight));
         var lossDifference = losses.Zip(expectedLosses, (a, e) => Math.Abs(a - e)).Max();
         var worstWeight = expectedState.Max(kv =>
         {
@@ -73,7 +88,7 @@ public sealed class TrainingOracleTests
             using var d = (a - e).abs().max();
             return d.item<double>();
         });
-        TestContext.Out.WriteLine($"{name} {dtype}: max |loss - torch| {lossDifference:G3}, max |weight - torch| {worstWeight:G3} (tolerances {lossTolerance:G3}, {tolerance:G3})");
+        TestContext.Progress.WriteLine($"{name} {dtype}: max |loss - torch| {lossDifference:G3}, max |weight - torch| {worstWeight:G3} (tolerances {lossTolerance:G3}, {tolerance:G3})");
         losses.Should().HaveCount(20);
         lossDifference.Should().BeLessThanOrEqualTo(lossTolerance, "every batch's loss is torch's");
         worstWeight.Should().BeLessThanOrEqualTo(tolerance, "the final weights, BatchNorm running statistics and batch counts are torch's");
@@ -101,6 +116,8 @@ public sealed class TrainingOracleTests
 
         OracleAssert.SameText(output.ToString(), _torch.Text("quickstart.text"), "the quickstart's printed lines");
     }
+
+    private static double Ulp32(double value) => MathF.BitIncrement(MathF.Abs((float)value)) - MathF.Abs((float)value);
 
     private static TrainingOptions Options(string name) => name switch
     {
