@@ -56,6 +56,13 @@ public static class PackedInference
 
     private const string Chain = "[Flatten] Linear (ReLU Linear)* [ReLU]";
 
+    /// <summary>The SIMD width the packed kernels use in this process, in bits: 512 with AVX-512, 256 with AVX2, 128
+    /// with SSE or ARM64's NEON.</summary>
+    /// <remarks>The runtime decides it once per process from the CPU and its switches: <c>DOTNET_EnableAVX512=0</c>
+    /// narrows it to 256 and <c>DOTNET_EnableAVX2=0</c> to 128 on any x64 CPU (libtorch and ONNX Runtime are native
+    /// code and keep the CPU's full width).</remarks>
+    public static int VectorBits => DenseKernels.VectorBits;
+
     /// <summary>Whether the packed path can run this model now, on its live weights.</summary>
     /// <param name="model">The model.</param>
     /// <param name="reason">Why not (empty when it can), e.g. <c>'2' (TorchSharp.Modules.Conv2d) is not Flatten,
