@@ -68,17 +68,23 @@ public sealed class AnyModelPredictionTests
         Same(input, before).Should().BeTrue("the caller's tensor is not changed");
     }
 
-    [Test]
-    public void Predict_TokenIdOutOfRange_ThrowsArgumentException_NamingTheIdsTheEmbeddingTakesAndLibTorchsReason()
+    [TestCase(ScalarType.Int64)]
+    [TestCase(ScalarType.Int32)]
+    public void Predict_TokenIdOutOfRange_ThrowsArgumentException_NamingTheIdsTheEmbeddingTakesAndLibTorchsReason(ScalarType dtype)
     {
         using var model = new TextClassifier();
-        using var tokens = torch.full([2, 12], 100L, ScalarType.Int64);
+        using var tokens = torch.randint(0, 100, [2, 12], dtype);
+        using (torch.NewDisposeScope())
+        {
+            tokens[1, 3] = torch.tensor(100, dtype);
+            tokens[0, 0] = torch.tensor(-1, dtype);
+        }
 
         var act = () => model.Predict(tokens);
 
         var e = act.Should().Throw<ArgumentException>().WithMessage(
             "Expected samples of token ids (int64 or int32) in [0, 100) (the first layer, 'embedding' Embedding(100, 16), looks them up); " +
-            "found ids from 100 to 100 in input [2, 12]. The forward failed with: *index*out of range*").Which;
+            "found ids from -1 to 100 in input [2, 12]. The forward failed with: *index*out of range*").Which;
         e.ParamName.Should().Be("input");
         e.Message.Should().NotContain("\n").And.NotContain("Exception raised from");
     }

@@ -73,12 +73,15 @@ internal static class InputExpectation
             {
                 var rows = weight.size(0);
                 var isId = input.dtype is ScalarType.Int64 or ScalarType.Int32;
-                if (isId && (input.numel() == 0 || (input.min().item<long>() >= 0 && input.max().item<long>() < rows)))
+                var (lowest, highest) = isId && input.numel() > 0
+                    ? (input.min().to_type(ScalarType.Int64).item<long>(), input.max().to_type(ScalarType.Int64).item<long>())
+                    : (0L, 0L);
+                if (isId && lowest >= 0 && highest < rows)
                 {
                     return null;
                 }
                 var what = isId
-                    ? $"found ids from {input.min().item<long>()} to {input.max().item<long>()} in input {ShapeText.Of(given.shape)}"
+                    ? $"found ids from {lowest} to {highest} in input {ShapeText.Of(given.shape)}"
                     : $"found input {ShapeText.Of(given.shape)} of dtype {given.dtype}";
                 return $"Expected samples of token ids (int64 or int32) in [0, {rows}) (the first layer, {Describe(name, embedding)}, " +
                     $"looks them up); {what}";
