@@ -2,11 +2,13 @@ using System.Text.Json;
 using NeuralNet.Torch.Inspection;
 using NeuralNet.Torch.Tests.Oracle;
 using NeuralNet.Torch.Tests.Zoo;
+using static TorchSharp.torch;
 
 namespace NeuralNet.Torch.Tests.Inspection;
 
 /// <summary>ModelSummary against summary.py: torch forward hooks computing the documented rule on the same zoo model
-/// and input give the same output shapes, parameter counts, uncounted layers and multiply-accumulates.</summary>
+/// (and on a model whose forward skips registered children) and input give the same output shapes, parameter counts,
+/// uncounted layers, layers not run and multiply-accumulates.</summary>
 [Category(PyTorchOracle.Category)]
 public sealed class ModelSummaryOracleTests
 {
@@ -22,6 +24,24 @@ public sealed class ModelSummaryOracleTests
     public void Create_ZooModelOnTorchsInput_HasTorchsShapesCountsAndMultiplyAccumulates(string name)
     {
         using var model = ZooModels.Create(name);
+
+        ShouldMatchTorch(model, name);
+    }
+
+    [Test]
+    public void Create_ModelWhoseForwardSkipsChildren_CountsWhatRanAndListsWhatDidNot_AsTorchsHooks()
+    {
+        using var model = new AuxBranchNet();
+
+        var summary = ShouldMatchTorch(model, "aux_branch");
+
+        // The training-only head and the unused layer, each without its submodules; the total is torch's, not null.
+        summary.LayersNotRun.Should().Equal("aux", "spare");
+        summary.MultiplyAccumulatesPerSample.Should().NotBeNull();
+    }
+
+    private ModelSummary ShouldMatchTorch(nn.Module<Tensor, Tensor> model, string name)
+    {
         using var input = _torch.Array($"{name}.input").ToTensor();
         var torch = _torch.Json($"{name}.summary");
 
@@ -34,10 +54,12 @@ public sealed class ModelSummaryOracleTests
                 $"{l.GetProperty("name").GetString()} {l.GetProperty("type").GetString()} " +
                 $"{Shape(l.GetProperty("output").ValueKind == JsonValueKind.Null ? null : Longs(l.GetProperty("output")))} {l.GetProperty("params").GetInt64()}").ToList(),
             $"{name} layers");
-        OracleAssert.SameSequence(summary.UncountedLayers, torch.GetProperty("uncounted").EnumerateArray().Select(e => e.GetString()!).ToList(), $"{name} uncounted layers");
+        OracleAssert.SameSequence(summary.UncountedLayers, Strings(torch.GetProperty("uncounted")), $"{name} uncounted layers");
+        OracleAssert.SameSequence(summary.LayersNotRun, Strings(torch.GetProperty("not_run")), $"{name} layers not run");
         summary.TotalParameters.Should().Be(torch.GetProperty("total_params").GetInt64());
         var macs = torch.GetProperty("macs_per_sample");
         summary.MultiplyAccumulatesPerSample.Should().Be(macs.ValueKind == JsonValueKind.Null ? null : macs.GetInt64());
+        return summary;
     }
 
     [Test]
@@ -47,6 +69,8 @@ public sealed class ModelSummaryOracleTests
 
         withTotals.Should().HaveCountGreaterThanOrEqualTo(5).And.Contain(["lenet", "upconv", "text", "bigru", "bilstm"]);
     }
+
+    private static List<string> Strings(JsonElement array) => array.EnumerateArray().Select(e => e.GetString()!).ToList();
 
     private static List<long> Longs(JsonElement array) => array.EnumerateArray().Select(e => e.GetInt64()).ToList();
 

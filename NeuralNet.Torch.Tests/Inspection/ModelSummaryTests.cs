@@ -288,16 +288,47 @@ public sealed class ModelSummaryTests
     }
 
     [Test]
-    public void Create_LinearCalledThroughForward_IsListedAsUncounted()
+    public void Create_LinearCalledThroughForward_IsListedAsNotRun()
     {
         using var model = new DirectForward();
 
         var summary = ModelSummary.Create(model, 1, 3);
 
-        // forward() skips the hooks, so the Linear is not seen running: its count is unknown, not 0.
-        summary.MultiplyAccumulatesPerSample.Should().BeNull();
-        summary.UncountedLayers.Should().Equal("fc (Linear)");
+        // forward() skips the hooks, so the Linear is not seen running: it is listed with the modules that did not run.
+        summary.LayersNotRun.Should().Equal("fc");
+        summary.MultiplyAccumulatesPerSample.Should().Be(0);
+        summary.UncountedLayers.Should().BeEmpty();
         summary.Layers.Single(l => l.Name == "fc").OutputShape.Should().BeNull();
+    }
+
+    [Test]
+    public void Create_ForwardSkipsChildren_CountsWhatRanAndListsTheOutermostModulesThatDidNot()
+    {
+        using var model = new AuxBranchNet();
+        model.train();
+
+        var summary = ModelSummary.Create(model, 2, 1, 8, 8);
+
+        // Eval mode skips aux (and its three children); spare never runs. Conv2d(1, 4, 3): 4 x 6 x 6 outputs x 9 taps;
+        // fc: 36 inputs x 10 outputs. Their parameters still count: 40 + 370 + 50 + 110.
+        summary.LayersNotRun.Should().Equal("aux", "spare");
+        summary.MultiplyAccumulatesPerSample.Should().Be((4 * 6 * 6 * 9) + (36 * 10));
+        summary.UncountedLayers.Should().BeEmpty();
+        summary.TotalParameters.Should().Be(40 + 370 + 50 + 110);
+        summary.Layers.Where(l => l.OutputShape is null).Select(l => l.Name).Should().Equal("aux", "aux.0", "aux.1", "aux.2", "spare");
+        summary.ToString().Should().Contain("Mult-adds per sample: 1,656\nNot run (not counted): aux, spare\n=");
+        model.training.Should().BeTrue();
+    }
+
+    [Test]
+    public void ToString_EveryModuleRan_HasNoNotRunLine()
+    {
+        using var model = new NeuralNetwork();
+
+        var summary = ModelSummary.Create(model, 1, 28, 28);
+
+        summary.LayersNotRun.Should().BeEmpty();
+        summary.ToString().Should().NotContain("Not run");
     }
 
     [Test]

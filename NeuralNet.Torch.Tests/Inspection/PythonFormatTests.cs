@@ -48,6 +48,31 @@ public sealed class PythonFormatTests
     public void Repr_Double_MatchesPythonRepr(double value, string expected) =>
         PythonFormat.Repr(value).Should().Be(expected);
 
+    // A float literal widened to double prints as the float was written, which is what PyTorch prints for the same
+    // literal in Python (repr of the double Python parses from it).
+    [TestCase(0.2f, "0.2")]
+    [TestCase(0.1f, "0.1")]
+    [TestCase(0.01f, "0.01")]
+    [TestCase(1e-3f, "0.001")]
+    [TestCase(1e-5f, "1e-05")]
+    [TestCase(-0.7f, "-0.7")]
+    [TestCase(15.5f, "15.5")]
+    [TestCase(3.4028235e38f, "3.4028235e+38")]
+    [TestCase(-0.0f, "-0.0")]
+    public void SettingRepr_FloatWidenedToDouble_IsTheFloatAsWritten(float value, string expected) =>
+        PythonFormat.SettingRepr(value).Should().Be(expected);
+
+    [TestCase(0.1, "0.1")]
+    [TestCase(1e-5, "1e-05")]
+    [TestCase(0.5, "0.5")]
+    [TestCase(0.30000000000000004, "0.30000000000000004")]
+    [TestCase(0.20000001, "0.20000001")]
+    [TestCase(1e300, "1e+300")]
+    [TestCase(double.NaN, "nan")]
+    [TestCase(double.NegativeInfinity, "-inf")]
+    public void SettingRepr_DoubleThatIsNoFloat_IsPythonsRepr(double value, string expected) =>
+        PythonFormat.SettingRepr(value).Should().Be(expected);
+
     [Test]
     public void Tuple_Lengths_MatchPythonTupleRepr()
     {

@@ -68,17 +68,106 @@ public sealed class AnyModelPredictionTests
         Same(input, before).Should().BeTrue("the caller's tensor is not changed");
     }
 
-    [Test]
-    public void Predict_TokenIdOutOfRange_ThrowsArgumentException_WithTheShapeAndLibTorchsReason()
+    [TestCase(ScalarType.Int64)]
+    [TestCase(ScalarType.Int32)]
+    public void Predict_TokenIdOutOfRange_ThrowsArgumentException_NamingTheIdsTheEmbeddingTakesAndLibTorchsReason(ScalarType dtype)
     {
         using var model = new TextClassifier();
-        using var tokens = torch.full([2, 12], 100L, ScalarType.Int64);
+        using var tokens = torch.randint(0, 100, [2, 12], dtype);
+        using (torch.NewDisposeScope())
+        {
+            tokens[1, 3] = torch.tensor(100, dtype);
+            tokens[0, 0] = torch.tensor(-1, dtype);
+        }
 
         var act = () => model.Predict(tokens);
 
-        var e = act.Should().Throw<ArgumentException>().WithMessage("The model cannot take input of shape [2, 12] (Int64): *index*out of range*").Which;
+        var e = act.Should().Throw<ArgumentException>().WithMessage(
+            "Expected samples of token ids (int64 or int32) in [0, 100) (the first layer, 'embedding' Embedding(100, 16), looks them up); " +
+            "found ids from -1 to 100 in input [2, 12]. The forward failed with: *index*out of range*").Which;
         e.ParamName.Should().Be("input");
         e.Message.Should().NotContain("\n").And.NotContain("Exception raised from");
+    }
+
+    [Test]
+    public void Predict_FloatValuesToAnEmbedding_NameTheIdsItTakesAndTheDtypeGiven()
+    {
+        using var model = new TextClassifier();
+        using var values = torch.rand(2, 12);
+
+        var act = () => model.Predict(values);
+
+        act.Should().Throw<ArgumentException>().WithMessage(
+            "Expected samples of token ids (int64 or int32) in [0, 100) (the first layer, 'embedding' Embedding(100, 16), looks them up); " +
+            "found input [2, 12] of dtype Float32. The forward failed with: *");
+    }
+
+    [Test]
+    public void Predict_LeNetGivenThreeChannelImages_NamesTheSampleShapeItTakesAndTheShapeGiven_AndLeavesTheModelAsItWas()
+    {
+        torch.manual_seed(4);
+        using var model = new LeNet();
+        using var x = torch.rand(2, 3, 28, 28);
+        model.train();
+        model.named_children().Single(c => c.name == "classifier").module.eval();
+        var modes = model.modules().Select(m => m.training).ToArray();
+        var before = model.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
+
+        var act = () => model.Predict(x);
+
+        var e = act.Should().Throw<ArgumentException>()
+            .WithMessage("Expected samples of shape [1, H, W] (the first layer, 'features.0' Conv2d(1, 6, kernel_size=(5, 5), *), takes 1 channel); *")
+            .WithMessage("*; found samples of shape [3, 28, 28] (input [2, 3, 28, 28], Float32). The forward failed with: *with 1 channels to Conv2d.*").Which;
+        e.ParamName.Should().Be("input");
+        e.Message.Should().NotContain("\n");
+        model.modules().Select(m => m.training).Should().Equal(modes);
+        modes.Should().Contain(true).And.Contain(false);
+        foreach (var (key, value) in model.state_dict())
+        {
+            Same(value, before[key]).Should().BeTrue(key);
+            before[key].Dispose();
+        }
+        model.parameters().Count(p => p.grad is not null).Should().Be(0);
+    }
+
+    [Test]
+    public void PredictOne_LeNetGivenAThreeChannelImage_NamesTheSampleShapeItTakesAndTheSampleGiven()
+    {
+        using var model = new LeNet();
+        using var image = torch.rand(3, 28, 28);
+
+        var act = () => model.PredictOne(image);
+
+        act.Should().Throw<ArgumentException>()
+            .WithMessage("Expected samples of shape [1, H, W] (*takes 1 channel); found samples of shape [3, 28, 28] (input [1, 3, 28, 28], Float32)*")
+            .Which.ParamName.Should().Be("sample");
+    }
+
+    [Test]
+    public void Predict_FlattenThenLinear_NamesTheValuesPerSampleItTakes()
+    {
+        using var model = nn.Sequential(nn.Flatten(), nn.Linear(784, 10));
+        using var x = torch.rand(2, 3, 28, 28);
+
+        var act = () => model.Predict(x);
+
+        act.Should().Throw<ArgumentException>().WithMessage(
+            "Expected samples of 784 values, in any shape (the first layers, '0' Flatten(start_dim=1, end_dim=-1) and " +
+            "'1' Linear(in_features=784, out_features=10, bias=True), take 784 features per sample); found samples of shape " +
+            "[3, 28, 28] (input [2, 3, 28, 28], Float32), 2352 values each. The forward failed with: mat1 and mat2 shapes cannot be multiplied*");
+    }
+
+    [Test]
+    public void Predict_LinearFirst_NamesTheFeaturesOnTheLastDimension()
+    {
+        using var model = nn.Sequential(nn.Dropout(0.1), nn.Linear(4, 3));
+        using var x = torch.rand(2, 5);
+
+        var act = () => model.Predict(x);
+
+        act.Should().Throw<ArgumentException>().WithMessage(
+            "Expected samples of shape [..., 4] (the first layer, '1' Linear(in_features=4, out_features=3, bias=True), takes 4 features " +
+            "on the last dimension); found samples of shape [5] (input [2, 5], Float32). The forward failed with: *");
     }
 
     [Test]
@@ -228,6 +317,7 @@ public sealed class AnyModelPredictionTests
         using var model = new LeNet();
         using var x = torch.rand(4, 1, 28, 28);
         using var wrong = torch.rand(4, 1, 20, 20);
+        using var threeChannels = torch.rand(4, 3, 28, 28);
         var calls = 0;
 
         var added = LeakCheck.LiveTensorsAddedBy(() =>
@@ -236,6 +326,7 @@ public sealed class AnyModelPredictionTests
             if (calls++ % 50 == 0)
             {
                 model.Invoking(m => m.Predict(wrong)).Should().Throw<ArgumentException>();
+                model.Invoking(m => m.Predict(threeChannels)).Should().Throw<ArgumentException>();
             }
         }, repetitions: 300);
 

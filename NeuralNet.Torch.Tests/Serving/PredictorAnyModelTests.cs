@@ -120,7 +120,7 @@ public sealed class PredictorAnyModelTests
         var calls = new[] { predictor.PredictAsync(good[0]), predictor.PredictAsync(bad), predictor.PredictAsync(good[1]), predictor.PredictAsync(good[2]) };
         var failure = await FluentActions.Awaiting(() => calls[1]).Should().ThrowAsync<ArgumentException>();
 
-        failure.WithMessage("The model cannot take input of shape [1, 12] (Int64): *index out of range*");
+        failure.WithMessage("Expected samples of token ids (int64 or int32) in [0, 100) *; found ids from * to 100 in input [1, 12]. The forward failed with: *index out of range*");
         foreach (var call in calls.Where((_, i) => i != 1))
         {
             (await call).Probabilities.Should().HaveCount(4);

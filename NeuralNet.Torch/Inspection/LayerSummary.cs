@@ -6,9 +6,9 @@ namespace NeuralNet.Torch.Inspection;
 /// <param name="TypeName">The module's type name (<c>Linear</c>, <c>NeuralNetwork</c>).</param>
 /// <param name="Depth">0 for the model, 1 for its children, and so on.</param>
 /// <param name="OutputShape">The shape of the module's output in the summary's forward pass (its first call when it
-/// ran more than once); null when the pass did not go through the module's hooks: it was not called, its parent
-/// called its <c>forward</c> directly instead of <c>call</c>, or it is not a <c>Module&lt;Tensor, Tensor&gt;</c>
-/// (only those are hooked).</param>
+/// ran more than once); null when the pass did not go through the module's hooks: it was not called or its parent
+/// called its <c>forward</c> directly instead of <c>call</c> (both listed in <see cref="ModelSummary.LayersNotRun"/>),
+/// or its forward signature is not one that is hooked.</param>
 /// <param name="ParameterCount">The elements of the module's parameters, its children's included (each shared
 /// parameter once).</param>
 /// <param name="TrainableParameterCount">The part of <paramref name="ParameterCount"/> that requires grad.</param>

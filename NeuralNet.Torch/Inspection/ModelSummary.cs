@@ -9,8 +9,8 @@ namespace NeuralNet.Torch.Inspection;
 
 /// <summary>
 /// A torchinfo-style summary of any model: every module with its output shape from a real forward pass, its
-/// parameter count and whether it is trainable, then the totals, the parameter memory and the multiply-accumulates
-/// per sample.
+/// parameter count and whether it is trainable, then the totals, the parameter memory, the multiply-accumulates per
+/// sample of the layers that ran, and the modules that did not run.
 /// </summary>
 /// <remarks>
 /// <para>For the document's model and input shape <c>[1, 28, 28]</c>: output <c>[1, 10]</c>, 669,706 parameters (all
@@ -30,7 +30,8 @@ public sealed class ModelSummary
         long totalParameters,
         long parameterBytes,
         long? multiplyAccumulatesPerSample,
-        IReadOnlyList<string> uncountedLayers)
+        IReadOnlyList<string> uncountedLayers,
+        IReadOnlyList<string> layersNotRun)
     {
         InputShape = inputShape;
         OutputShape = outputShape;
@@ -40,6 +41,7 @@ public sealed class ModelSummary
         ParameterBytes = parameterBytes;
         MultiplyAccumulatesPerSample = multiplyAccumulatesPerSample;
         UncountedLayers = uncountedLayers;
+        LayersNotRun = layersNotRun;
     }
 
     /// <summary>The input shape the forward pass ran on, batch dimension first.</summary>
@@ -64,16 +66,26 @@ public sealed class ModelSummary
     public long ParameterBytes { get; }
 
     /// <summary>Multiply-accumulates of one sample's forward pass (the batch's count divided by the batch size),
-    /// summed over every call of every layer that has a rule (Linear, Bilinear, Conv*/ConvTranspose*, RNN/LSTM/GRU
-    /// and their cells, Embedding, normalisation; see the remarks of <see cref="Create(nn.Module{Tensor, Tensor}, Tensor)"/>);
-    /// modules without parameters of their own count 0. Null when a module with its own parameters has no rule, or
-    /// a layer with a rule did not run through its hooks (see <see cref="UncountedLayers"/>).</summary>
+    /// summed over every call of every layer that ran and has a rule (Linear, Bilinear, Conv*/ConvTranspose*,
+    /// RNN/LSTM/GRU and their cells, Embedding, normalisation; see the remarks of
+    /// <see cref="Create(nn.Module{Tensor, Tensor}, Tensor)"/>); modules without parameters of their own count 0, and
+    /// modules that did not run are not counted (<see cref="LayersNotRun"/>), as torchinfo counts what ran. Null when a
+    /// module that ran has parameters of its own and no rule, or a layer with a rule could not be hooked (see
+    /// <see cref="UncountedLayers"/>).</summary>
     public long? MultiplyAccumulatesPerSample { get; }
 
     /// <summary>The modules that make <see cref="MultiplyAccumulatesPerSample"/> unknown, as <c>name (Type)</c>:
-    /// modules with parameters of their own and no rule (PReLU, TorchSharp's transformer blocks, a user's own
-    /// parameters), and layers with a rule that the hooks did not see run.</summary>
+    /// modules with parameters of their own and no rule that ran or may have run (PReLU, TorchSharp's transformer
+    /// blocks, a user's own parameters), and layers with a rule whose forward signature cannot be hooked here, so
+    /// their runs cannot be counted.</summary>
     public IReadOnlyList<string> UncountedLayers { get; }
+
+    /// <summary>The modules the forward pass did not run, by qualified name as <c>named_modules()</c> gives it
+    /// (<c>AuxLogits</c> of Inception v3 in eval mode, <c>features.3</c>), in registration order; a module is listed
+    /// without its submodules. They count no multiply-accumulates; their parameters are in the parameter totals.</summary>
+    /// <remarks>A module is seen running through its hooks, which TorchSharp runs on <c>call</c>: a module whose
+    /// parent calls its <c>forward</c> directly is listed here too, though it ran.</remarks>
+    public IReadOnlyList<string> LayersNotRun { get; }
 
     /// <summary>Summarises a model by running it once on random input of the given shape.</summary>
     /// <param name="model">The model. It runs in eval mode under <c>no_grad</c>; the train/eval mode of every module
@@ -113,7 +125,8 @@ public sealed class ModelSummary
     /// <remarks>
     /// <para>Output shapes are recorded by forward hooks, which TorchSharp runs when a module is invoked with
     /// <c>call</c> (as <c>Sequential</c> invokes its children and as PyTorch's <c>module(x)</c> does); a child whose
-    /// parent invokes <c>child.forward(x)</c> directly is not seen, and its output shape is shown as <c>--</c>.
+    /// parent invokes <c>child.forward(x)</c> directly is not seen: its output shape is shown as <c>--</c> and it is
+    /// listed in <see cref="LayersNotRun"/>, as a module the pass did not call is.
     /// Recurrent layers show the shape of their output sequence (the first item of their result).</para>
     /// <para>Multiply-accumulates per call, divided by the batch size at the end: <c>Linear</c> counts
     /// <c>in_features</c> per output element; <c>Bilinear</c> <c>in1_features x in2_features</c> per output element;
@@ -158,6 +171,7 @@ public sealed class ModelSummary
 
         var outputShapes = new Dictionary<nn.Module, long[]>(ReferenceEqualityComparer.Instance);
         var seen = new HashSet<nn.Module>(ReferenceEqualityComparer.Instance);
+        var hooked = new HashSet<nn.Module>(ReferenceEqualityComparer.Instance);
         var running = new Stack<(string Name, nn.Module Module, long[] InputShape)>();
         var macs = 0L;
         var removers = new List<Action>();
@@ -176,6 +190,7 @@ public sealed class ModelSummary
             if (remove is not null)
             {
                 removers.Add(remove);
+                hooked.Add(module);
             }
         }
 
@@ -210,6 +225,8 @@ public sealed class ModelSummary
 
         var layers = new List<LayerSummary>();
         var uncounted = new List<string>();
+        var notRun = new List<string>();
+        var notRunNames = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, depth, module) in modules)
         {
             var parameters = module.parameters().Distinct<Parameter>(ReferenceEqualityComparer.Instance).ToList();
@@ -220,6 +237,17 @@ public sealed class ModelSummary
                 outputShapes.TryGetValue(module, out var output) ? output : null,
                 parameters.Sum(p => p.numel()),
                 parameters.Where(p => p.requires_grad).Sum(p => p.numel())));
+            // Inside a module that did not run, nothing ran (an unhooked module included); only the outermost is listed.
+            var insideNotRun = name.Length > 0 && notRunNames.Contains(ParentName(name));
+            if (!seen.Contains(module) && (hooked.Contains(module) || insideNotRun))
+            {
+                notRunNames.Add(name);
+                if (!insideNotRun)
+                {
+                    notRun.Add(DisplayName(name, module));
+                }
+                continue;
+            }
             var counted = MultiplyAccumulates.HasRule(module)
                 ? MultiplyAccumulates.IsZero(module) || seen.Contains(module)
                 : !module.parameters(recurse: false).Any();
@@ -237,14 +265,16 @@ public sealed class ModelSummary
             totalParameters: all.Sum(p => p.numel()),
             parameterBytes: all.Sum(p => p.numel() * p.element_size()),
             multiplyAccumulatesPerSample: uncounted.Count == 0 ? macs / shape[0] : null,
-            uncounted);
+            uncounted,
+            notRun);
     }
 
     /// <summary>The summary as a table, one row per module (indented by depth), then the totals.</summary>
     /// <returns>The text, lines separated by <c>\n</c>, ending with a line break.</returns>
     /// <remarks>Columns: <c>Layer (type)</c>, <c>Output Shape</c> (<c>--</c> when not seen), <c>Param #</c> (the
     /// module's parameters with its children's), <c>Trainable</c> (<c>True</c>, <c>False</c>, <c>Partial</c>, or
-    /// <c>--</c> without parameters). Numbers use the invariant culture with thousands separators.</remarks>
+    /// <c>--</c> without parameters). Numbers use the invariant culture with thousands separators. When modules did
+    /// not run, one line after the multiply-accumulates names them: <c>Not run (not counted): AuxLogits</c>.</remarks>
     public override string ToString()
     {
         var rows = Layers.Select(layer => (
@@ -281,6 +311,10 @@ public sealed class ModelSummary
         text.Append("Mult-adds per sample: ").Append(MultiplyAccumulatesPerSample is { } macs
             ? Number(macs)
             : "unknown (not counted: " + string.Join(", ", UncountedLayers) + ")").Append('\n');
+        if (LayersNotRun.Count > 0)
+        {
+            text.Append("Not run (not counted): ").Append(string.Join(", ", LayersNotRun)).Append('\n');
+        }
         text.Append(rule).Append('\n');
         return text.ToString();
     }
@@ -314,6 +348,7 @@ public sealed class ModelSummary
 
     private static string LastKey(string name) => name[(name.LastIndexOf('.') + 1)..];
 
+    private static string ParentName(string name) => name[..Math.Max(0, name.LastIndexOf('.'))];
 
     private static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 }

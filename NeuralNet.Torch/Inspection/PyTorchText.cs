@@ -22,7 +22,9 @@ public static class PyTorchText
     /// embeddings, recurrent layers (<c>LSTM(16, 32, num_layers=2, batch_first=True, bidirectional=True)</c>),
     /// activations, reshaping/padding/distance layers, containers (ModuleList as PyTorch 2.x prints it, with runs of
     /// equal children collapsed to <c>(0-2): 3 x ...</c>; ModuleDict, ParameterList, ParameterDict) and losses. Floats
-    /// print as Python prints them (<c>eps=1e-05</c>, <c>momentum=0.1</c>). Sizes that PyTorch prints as the user wrote
+    /// print as Python prints them (<c>eps=1e-05</c>, <c>momentum=0.1</c>); one that is exactly a float32 value, as a
+    /// C# float literal widened to double is, prints as the float was written (<c>Dropout(0.2f)</c> prints
+    /// <c>p=0.2</c>, not <c>p=0.20000000298023224</c>). Sizes that PyTorch prints as the user wrote
     /// them (pooling's <c>kernel_size=2</c> or <c>(2, 3)</c>, Upsample, Fold) print as the int when all elements are
     /// equal and as the tuple otherwise, since TorchSharp keeps only the array; convolutions always print tuples, as
     /// PyTorch does.</para>

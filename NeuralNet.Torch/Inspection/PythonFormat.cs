@@ -77,41 +77,22 @@ internal static class PythonFormat
     /// <summary>Python's <c>repr(value)</c> for a float: the shortest digits that round-trip, in positional
     /// notation with at least one decimal (<c>0.5</c>, <c>1.0</c>, <c>0.0001</c>) when the decimal exponent is in
     /// <c>[-4, 16)</c>, else in scientific notation (<c>1e-05</c>, <c>1e+16</c>, <c>1.5e+20</c>).</summary>
-    public static string Repr(double value)
+    public static string Repr(double value) =>
+        double.IsFinite(value) ? Layout(Math.Abs(value).ToString("R", CultureInfo.InvariantCulture), double.IsNegative(value)) : NonFinite(value);
+
+    /// <summary>A float layer setting (dropout's <c>p</c>, <c>eps</c>, <c>momentum</c>, <c>negative_slope</c>, ...) as
+    /// the user wrote it: a double that is exactly a float32 value prints the float's shortest round-trip digits, in
+    /// <see cref="Repr(double)"/>'s layout; any other double prints as <see cref="Repr(double)"/>.</summary>
+    /// <remarks>TorchSharp's constructors take these settings as doubles, and C# callers often pass float literals
+    /// (TorchVision's GoogLeNet passes <c>0.2f</c>): the widened <c>0.2f</c> is the double 0.20000000298023224, whose
+    /// Python repr is not the <c>0.2</c> PyTorch prints. A double the user wrote (0.1, 1e-05) is not exactly a float,
+    /// so it keeps its own digits; one that is (0.5, 0.25) has the same shortest digits either way.</remarks>
+    public static string SettingRepr(double value)
     {
-        if (!double.IsFinite(value))
-        {
-            return NonFinite(value);
-        }
-        var sign = double.IsNegative(value) ? "-" : "";
-        if (value == 0)
-        {
-            return sign + "0.0";
-        }
-        // .NET's "R" gives the shortest round-trip digits; only the layout differs from Python's.
-        var roundTrip = Math.Abs(value).ToString("R", CultureInfo.InvariantCulture);
-        var (digits, pointPosition) = SplitDigits(roundTrip);
-        var exponent = pointPosition - 1;
-        if (exponent is >= -4 and < 16)
-        {
-            string text;
-            if (pointPosition <= 0)
-            {
-                text = "0." + new string('0', -pointPosition) + digits;
-            }
-            else if (pointPosition >= digits.Length)
-            {
-                text = digits + new string('0', pointPosition - digits.Length) + ".0";
-            }
-            else
-            {
-                text = digits[..pointPosition] + "." + digits[pointPosition..];
-            }
-            return sign + text;
-        }
-        var mantissa = digits.Length == 1 ? digits : digits[..1] + "." + digits[1..];
-        var exponentText = Math.Abs(exponent).ToString("00", CultureInfo.InvariantCulture);
-        return $"{sign}{mantissa}e{(exponent < 0 ? '-' : '+')}{exponentText}";
+        var single = (float)value;
+        return double.IsFinite(value) && single == value
+            ? Layout(Math.Abs(single).ToString("R", CultureInfo.InvariantCulture), double.IsNegative(value))
+            : Repr(value);
     }
 
     /// <summary>Python's <c>repr</c> of an int or bool value.</summary>
@@ -134,17 +115,52 @@ internal static class PythonFormat
     public static string IntOrTuple(IReadOnlyList<long> values) =>
         values.Count > 0 && values.All(v => v == values[0]) ? Repr(values[0]) : Tuple(values);
 
-    /// <summary>Python's <c>repr</c> of a tuple of floats: <c>(2.0,)</c>, <c>(2.0, 3.0)</c>.</summary>
+    /// <summary>Python's <c>repr</c> of a tuple of float settings (<see cref="SettingRepr"/>): <c>(2.0,)</c>, <c>(2.0, 3.0)</c>.</summary>
     public static string FloatTuple(IReadOnlyList<double> values) => values.Count switch
     {
         0 => "()",
-        1 => $"({Repr(values[0])},)",
-        _ => "(" + string.Join(", ", values.Select(Repr)) + ")",
+        1 => $"({SettingRepr(values[0])},)",
+        _ => "(" + string.Join(", ", values.Select(SettingRepr)) + ")",
     };
 
-    /// <summary>The float form of <see cref="IntOrTuple"/>: one float when every element is equal, else the tuple.</summary>
+    /// <summary>The float form of <see cref="IntOrTuple"/>: one float when every element is equal, else the tuple;
+    /// each element a setting (<see cref="SettingRepr"/>).</summary>
     public static string FloatOrTuple(IReadOnlyList<double> values) =>
-        values.Count > 0 && values.All(v => v.Equals(values[0])) ? Repr(values[0]) : FloatTuple(values);
+        values.Count > 0 && values.All(v => v.Equals(values[0])) ? SettingRepr(values[0]) : FloatTuple(values);
+
+    /// <summary>Python's float repr layout of .NET's shortest round-trip text of a non-negative finite value
+    /// ("0.01", "1E-05", "1.5E+20"): positional with at least one decimal when the decimal exponent is in
+    /// <c>[-4, 16)</c>, else scientific.</summary>
+    private static string Layout(string roundTrip, bool negative)
+    {
+        var sign = negative ? "-" : "";
+        var (digits, pointPosition) = SplitDigits(roundTrip);
+        if (digits == "0")
+        {
+            return sign + "0.0";
+        }
+        var exponent = pointPosition - 1;
+        if (exponent is >= -4 and < 16)
+        {
+            string text;
+            if (pointPosition <= 0)
+            {
+                text = "0." + new string('0', -pointPosition) + digits;
+            }
+            else if (pointPosition >= digits.Length)
+            {
+                text = digits + new string('0', pointPosition - digits.Length) + ".0";
+            }
+            else
+            {
+                text = digits[..pointPosition] + "." + digits[pointPosition..];
+            }
+            return sign + text;
+        }
+        var mantissa = digits.Length == 1 ? digits : digits[..1] + "." + digits[1..];
+        var exponentText = Math.Abs(exponent).ToString("00", CultureInfo.InvariantCulture);
+        return $"{sign}{mantissa}e{(exponent < 0 ? '-' : '+')}{exponentText}";
+    }
 
     private static string NonFinite(double value) =>
         double.IsNaN(value) ? "nan" : value > 0 ? "inf" : "-inf";

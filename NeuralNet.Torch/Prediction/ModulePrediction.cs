@@ -77,10 +77,15 @@ internal static class ModulePrediction
         {
             logits = model.call(x);
         }
-        catch (ExternalException e)
+        // TorchSharp checks some shapes itself (Conv2d's channels) and throws ArgumentException before libtorch runs.
+        catch (Exception e) when (e is ExternalException or ArgumentException)
         {
             throw new ArgumentException(
-                $"The model cannot take input of shape {ShapeText.Of(input.shape)} ({input.dtype}): {FirstLine(e.Message)}", paramName, e);
+                InputExpectation.Describe(model, x, input) is { } expectation
+                    ? $"{expectation}. The forward failed with: {FirstLine(e.Message)}"
+                    : $"The model cannot take input of shape {ShapeText.Of(input.shape)} ({input.dtype}): {FirstLine(e.Message)}",
+                paramName,
+                e);
         }
         if (logits.dim() != 2 || logits.size(0) != count || logits.size(1) < 1 || !logits.is_floating_point())
         {

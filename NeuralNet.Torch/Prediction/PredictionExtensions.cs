@@ -122,8 +122,12 @@ public static class PredictionExtensions
     /// (<c>N = 0</c>: the model is not run).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="input"/> is null.</exception>
     /// <exception cref="ArgumentException">The input is a scalar, a floating-point value is NaN or infinite, the model
-    /// rejects the input (the message names the input's shape and dtype and libtorch's one-line reason), or the class
-    /// names are not one per class.</exception>
+    /// rejects the input, or the class names are not one per class. When the model rejects the input, the message
+    /// names the input's shape and dtype and libtorch's (or TorchSharp's) one-line reason, and, when the model's first
+    /// layer is a Conv1d/2d/3d, a Linear (after a <c>Flatten()</c> or not) or an Embedding whose rule the input breaks,
+    /// the samples that layer takes: <c>Expected samples of shape [1, H, W] (the first layer, 'features.0'
+    /// Conv2d(1, 6, ...), takes 1 channel); found samples of shape [3, 28, 28] ...</c>. The model's modes and
+    /// parameters are as they were.</exception>
     /// <exception cref="NotSupportedException">The model's output is not <c>[N, C]</c> floating-point logits (the
     /// message names its shape), or bfloat16 is asked for where it cannot run (not an MLP chain, not on the CPU, no
     /// AVX512_BF16).</exception>

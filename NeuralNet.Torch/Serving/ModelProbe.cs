@@ -26,8 +26,8 @@ internal static class ModelProbe
         }
         catch (ArgumentException e)
         {
-            // libtorch's errors come wrapped by ModulePrediction; TorchSharp's own checks (Conv2d's channels) unwrapped.
-            var reason = e.InnerException is ExternalException native ? native.Message : e.Message;
+            // The forward's own error (libtorch's, or TorchSharp's check of Conv2d's channels) comes wrapped by ModulePrediction.
+            var reason = e.InnerException is ExternalException or ArgumentException ? e.InnerException.Message : e.Message;
             throw new ArgumentException(
                 $"Invalid predictor options: the model does not take InputShape {ShapeText.Of(input.Shape)} " +
                 $"({input.ElementType}; a batch of one is {ShapeText.Of([1, .. input.Shape])}): {ModulePrediction.FirstLine(reason)}",

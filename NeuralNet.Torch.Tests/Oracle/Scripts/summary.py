@@ -4,7 +4,9 @@ multiply-accumulates per call: Linear in_features per output element, Bilinear i
 Conv* in_channels / groups x kernel elements per output element, ConvTranspose* out_channels / groups x kernel
 elements per INPUT element (each input element is scattered over a kernel-sized window), RNN/LSTM/GRU (and cells) per step
 gates x hidden x (layer input + hidden) for every layer and direction with steps = input elements / input_size,
-Embedding and the normalisation layers (BatchNorm*, InstanceNorm*, LayerNorm, GroupNorm) 0. A module with parameters of its own and no rule makes the total unknown (null) and is listed."""
+Embedding and the normalisation layers (BatchNorm*, InstanceNorm*, LayerNorm, GroupNorm) 0. A module that ran with
+parameters of its own and no rule makes the total unknown (null) and is listed as uncounted; the outermost modules that
+did not run are listed as not run and count nothing (torchinfo's rule: count what ran)."""
 import math
 
 import torch
@@ -41,9 +43,28 @@ def macs(m, x, y):
 ZERO_RULE = (nn.Embedding, nn.EmbeddingBag, nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
 HAS_RULE = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd, nn.RNNBase, nn.RNNCellBase) + ZERO_RULE
 
-for name, (_, make_input) in {**zoo.ZOO, **zoo.EXTRA}.items():
-    model = zoo.build(name, seed=5)
-    x = make_input(torch.Generator().manual_seed(13), 3)
+
+class AuxBranchNet(nn.Module):
+    """Inception v3's pattern: an auxiliary head that runs only in training, and a registered layer forward never
+    uses (Inspection/AuxBranchNet.cs is the same model)."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2))
+        self.aux = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 10))
+        self.flatten = nn.Flatten()
+        self.fc = nn.Linear(4 * 3 * 3, 10)
+        self.spare = nn.Linear(10, 10)
+
+    def forward(self, x):
+        h = self.features(x)
+        logits = self.fc(self.flatten(h))
+        if self.training:
+            logits = logits + self.aux(h)
+        return logits
+
+
+def summarise(name, model, x):
     outputs, total, seen = {}, [0], set()
 
     def hook(m, inputs, output):
@@ -58,18 +79,29 @@ for name, (_, make_input) in {**zoo.ZOO, **zoo.EXTRA}.items():
     for h in handles:
         h.remove()
 
-    layers, uncounted = [], []
+    layers, uncounted, not_run, not_run_names = [], [], [], set()
     for module_name, m in model.named_modules():
-        own = list(m.parameters(recurse=False))
-        counted = (isinstance(m, ZERO_RULE) or m in seen) if isinstance(m, HAS_RULE) else not own
-        if not counted:
-            uncounted.append(f"{module_name or type(m).__name__} ({type(m).__name__})")
         layers.append({"name": module_name, "type": type(m).__name__, "output": outputs.get(m),
                        "params": sum(p.numel() for p in m.parameters())})
+        if m not in seen:
+            # Only the outermost module that did not run is listed; it counts nothing, as torchinfo counts what ran.
+            if not (module_name and module_name.rpartition(".")[0] in not_run_names):
+                not_run.append(module_name or type(m).__name__)
+            not_run_names.add(module_name)
+            continue
+        if not isinstance(m, HAS_RULE) and list(m.parameters(recurse=False)):
+            uncounted.append(f"{module_name or type(m).__name__} ({type(m).__name__})")
     oracle.array(f"{name}.input", x)
     oracle.json_text(f"{name}.summary", {
-        "output": list(out.shape), "layers": layers, "uncounted": uncounted,
+        "output": list(out.shape), "layers": layers, "uncounted": uncounted, "not_run": not_run,
         "macs_per_sample": total[0] // x.shape[0] if not uncounted else None,
         "total_params": sum(p.numel() for p in model.parameters())})
+
+
+for name, (_, make_input) in {**zoo.ZOO, **zoo.EXTRA}.items():
+    summarise(name, zoo.build(name, seed=5), make_input(torch.Generator().manual_seed(13), 3))
+
+torch.manual_seed(5)
+summarise("aux_branch", AuxBranchNet().eval(), torch.rand(3, 1, 8, 8, generator=torch.Generator().manual_seed(13)))
 
 oracle.done()

@@ -34,7 +34,7 @@ internal static class ActivationText
         table.Add<Softmin>(m => $"dim={m.dim}");
     }
 
-    private static string F(double value) => PythonFormat.Repr(value);
+    private static string F(double value) => PythonFormat.SettingRepr(value);
 
     private static string Inplace(bool inplace) => inplace ? "inplace=True" : "";
 

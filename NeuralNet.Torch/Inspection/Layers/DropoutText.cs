@@ -16,5 +16,5 @@ internal static class DropoutText
         table.Add<FeatureAlphaDropout>(m => Text(m.p, m.inplace));
     }
 
-    private static string Text(double p, bool inplace) => $"p={PythonFormat.Repr(p)}, inplace={PythonFormat.Repr(inplace)}";
+    private static string Text(double p, bool inplace) => $"p={PythonFormat.SettingRepr(p)}, inplace={PythonFormat.Repr(inplace)}";
 }

@@ -54,7 +54,7 @@ internal static class PoolingText
     private static string AvgPool(string kernel, string stride, string padding) => $"kernel_size={kernel}, stride={stride}, padding={padding}";
 
     private static string LpPool(double normType, string kernel, string stride, bool ceilMode) =>
-        $"norm_type={PythonFormat.Repr(normType)}, kernel_size={kernel}, stride={stride}, ceil_mode={PythonFormat.Repr(ceilMode)}";
+        $"norm_type={PythonFormat.SettingRepr(normType)}, kernel_size={kernel}, stride={stride}, ceil_mode={PythonFormat.Repr(ceilMode)}";
 
     private static string Unpool(long[] kernel, long[] stride, long[] padding) =>
         $"kernel_size={PythonFormat.Tuple(kernel)}, stride={PythonFormat.Tuple(stride)}, padding={PythonFormat.Tuple(padding)}";

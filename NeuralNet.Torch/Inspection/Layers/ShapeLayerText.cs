@@ -44,7 +44,7 @@ internal static class ShapeLayerText
         return info + ", mode=" + m.mode.ToString().ToLowerInvariant();
     }
 
-    private static string Constant(PadBase m) => $"padding={PythonFormat.Tuple(m.padding)}, value={PythonFormat.Repr(m.value)}";
+    private static string Constant(PadBase m) => $"padding={PythonFormat.Tuple(m.padding)}, value={PythonFormat.SettingRepr(m.value)}";
 
     private static string Pair((long, long) value) => PythonFormat.IntOrTuple([value.Item1, value.Item2]);
 }
