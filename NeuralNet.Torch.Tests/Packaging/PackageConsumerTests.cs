@@ -9,53 +9,23 @@ namespace NeuralNet.Torch.Tests.Packaging;
 [Category("Packaging")]
 public sealed class PackageConsumerTests
 {
-    private static readonly TimeSpan Step = TimeSpan.FromMinutes(5);
-
     [Test]
     public void ReadmeSnippet_InAFreshAppReferencingThePackage_BuildsLoadsAndPredicts()
     {
         using var temp = new TempFolder();
-        var folder = temp.Path;
-        var feed = Path.Combine(folder, "feed");
-        var app = Path.Combine(folder, "app");
-        Directory.CreateDirectory(app);
-        var version = $"0.0.0-consumer.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
+        var feed = Path.Combine(temp.Path, "feed");
+        var app = Path.Combine(temp.Path, "app");
 
-        Dotnet(TestPaths.RepositoryRoot, "pack", Path.Combine("NeuralNet.Torch", "NeuralNet.Torch.csproj"),
-            "--no-build", "-c", ProcessRunner.Configuration, "-o", feed, $"-p:PackageVersion={version}");
+        var version = ConsumerProject.PackLibrary(feed);
         ShouldHoldTheLibraryItsDocsAndTheBuildStep(Path.Combine(feed, $"NeuralNet.Torch.{version}.nupkg"));
         File.Exists(Path.Combine(feed, $"NeuralNet.Torch.{version}.snupkg")).Should().BeTrue("a symbols package is produced");
 
-        // The app lives outside the repository (no Directory.Build.* applies). Packages restore into a private
-        // folder so a test version never lands in the machine's NuGet cache; TorchSharp comes from that cache.
-        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="local" value="{feed}" />
-              </packageSources>
-            </configuration>
-            """);
-        File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <Nullable>enable</Nullable>
-                <RestorePackagesPath>{Path.Combine(folder, "packages")}</RestorePackagesPath>
-                <RestoreAdditionalProjectFallbackFolders>{TestPaths.NuGetPackageRoot}</RestoreAdditionalProjectFallbackFolders>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="NeuralNet.Torch" Version="{version}" />
-                <PackageReference Include="TorchSharp-cpu" Version="{TestPaths.TorchSharpVersion}" />
-              </ItemGroup>
-            </Project>
-            """);
+        // The app lives outside the repository (no Directory.Build.* applies).
+        ConsumerProject.Create(app, feed, version);
         File.WriteAllText(Path.Combine(app, "Program.cs"), ReadmeProgramSnippet());
 
-        Dotnet(app, "build", "-c", "Release", "-o", Path.Combine(app, "out"));
-        var (exitCode, stdout, stderr) = ProcessRunner.Run("dotnet", [Path.Combine(app, "out", "App.dll")], app, Step);
+        ConsumerProject.Dotnet(app, "build", "-c", "Release", "-o", Path.Combine(app, "out"));
+        var (exitCode, stdout, stderr) = ProcessRunner.Run("dotnet", [Path.Combine(app, "out", "App.dll")], app, ConsumerProject.Step);
 
         exitCode.Should().Be(0, stderr);
         stdout.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n')
@@ -85,19 +55,18 @@ public sealed class PackageConsumerTests
         dependencies.Should().Contain("TorchSharp", "the library needs the managed bindings");
         dependencies.Should().NotContain(d => d.StartsWith("TorchSharp-", StringComparison.Ordinal) || d.StartsWith("libtorch", StringComparison.Ordinal),
             "the application, not the library, chooses the libtorch backend");
+        var readme = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "README.md"));
+        foreach (var dependency in dependencies)
+        {
+            readme.Should().Contain($"`{dependency}`", "the README names every package the library depends on");
+        }
     }
 
     private static string ReadmeProgramSnippet()
     {
-        var readme = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "README.md"));
-        var match = Regex.Match(readme, @"<!-- snippet: program -->\s*```csharp\n(?<code>.*?)```", RegexOptions.Singleline);
-        match.Success.Should().BeTrue("README.md marks its Program.cs snippet with <!-- snippet: program -->");
-        return match.Groups["code"].Value;
-    }
-
-    private static void Dotnet(string workingDirectory, params string[] arguments)
-    {
-        var (exitCode, stdout, stderr) = ProcessRunner.Run("dotnet", arguments, workingDirectory, Step);
-        exitCode.Should().Be(0, $"dotnet {string.Join(' ', arguments)} failed:\n{stdout}\n{stderr}");
+        var snippet = MarkdownSnippets.All().SingleOrDefault(s => s.Name == "program");
+        snippet.Should().NotBeNull("README.md marks its Program.cs snippet with <!-- snippet: program -->");
+        snippet!.File.Should().Be("README.md");
+        return snippet.Code;
     }
 }
