@@ -19,11 +19,11 @@ internal static unsafe class ColumnBlocks<TOps, TVec>
     /// then, when a hidden layer follows, their share of the second layer into the partial sums <paramref name="p"/>
     /// (<c>[Parts][SecondOutputs]</c>); else the units into <paramref name="h"/>.</summary>
     [SkipLocalsInit]
-    public static void Part(PackedWeights packed, int inputs, float* x, NonZeroInputs nonZero, float* h, float* p, int part, int flip)
+    public static void Part(PackedWeights packed, int inputs, float* x, float* h, float* p, int part, int flip)
     {
         var own = stackalloc float[Units];
         var h1 = packed.PairsLayers ? own : h + part * Units;
-        FirstLayer(packed.W0Columns + (long)part * inputs * Units, packed.B0Parts + part * Units, x, nonZero, h1, flip);
+        FirstLayer(packed.W0Columns + (long)part * inputs * Units, packed.B0Parts + part * Units, x, inputs, h1, flip);
         if (!packed.PairsLayers)
         {
             return;
@@ -64,61 +64,28 @@ internal static unsafe class ColumnBlocks<TOps, TVec>
         }
     }
 
-    // h1[0..Units) = relu(b + sum over non-zero i of x[i] * w[i, 0..Units)), w laid out [inputs][Units]: two sums over
-    // the two halves of the inputs, added in a fixed order whichever half runs first.
+    // h1[0..Units) = relu(b + sum over i of x[i] * w[i, 0..Units)), w laid out [inputs][Units]: two sums over the two
+    // halves of the inputs, added in a fixed order whichever half runs first.
     [SkipLocalsInit]
-    private static void FirstLayer(float* w, float* b, float* x, NonZeroInputs nonZero, float* h1, int flip)
+    private static void FirstLayer(float* w, float* b, float* x, int inputs, float* h1, int flip)
     {
+        var half = inputs / 2;
         var lower = stackalloc float[Units];
         var upper = stackalloc float[Units];
         if (flip == 0)
         {
-            Gathered(w, x, nonZero.Positions, 0, nonZero.Split, b, lower);
-            Gathered(w, x, nonZero.Positions, nonZero.Split, nonZero.Count, null, upper);
+            Columns(w, x, 0, half, b, lower);
+            Columns(w, x, half, inputs, null, upper);
         }
         else
         {
-            Gathered(w, x, nonZero.Positions, nonZero.Split, nonZero.Count, null, upper);
-            Gathered(w, x, nonZero.Positions, 0, nonZero.Split, b, lower);
+            Columns(w, x, half, inputs, null, upper);
+            Columns(w, x, 0, half, b, lower);
         }
         for (var k = 0; k < Units; k += TOps.Count)
         {
             TOps.Store(TOps.Relu(TOps.Add(TOps.Load(lower + k), TOps.Load(upper + k))), h1 + k);
         }
-    }
-
-    // y[0..Units) = init + sum over t in [t0, t1) of x[i] * w[i, 0..Units), i = positions[t] (init null: 0).
-    [SkipLocalsInit]
-    private static void Gathered(float* w, float* x, int* positions, int t0, int t1, float* init, float* y)
-    {
-        var c = TOps.Count;
-        TVec a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero, a4 = TOps.Zero, a5 = TOps.Zero, a6 = TOps.Zero, a7 = TOps.Zero;
-        if (init != null)
-        {
-            a0 = TOps.Load(init);
-            a1 = TOps.Load(init + c);
-            a2 = TOps.Load(init + 2 * c);
-            a3 = TOps.Load(init + 3 * c);
-            a4 = TOps.Load(init + 4 * c);
-            a5 = TOps.Load(init + 5 * c);
-            a6 = TOps.Load(init + 6 * c);
-            a7 = TOps.Load(init + 7 * c);
-        }
-        for (var t = t0; t < t1; t++)
-        {
-            var i = positions[t];
-            var v = TOps.Splat(x[i]);
-            var column = w + (long)i * Units;
-            a0 = TOps.MulAdd(TOps.Load(column), v, a0);
-            a1 = TOps.MulAdd(TOps.Load(column + c), v, a1);
-            a2 = TOps.MulAdd(TOps.Load(column + 2 * c), v, a2);
-            a3 = TOps.MulAdd(TOps.Load(column + 3 * c), v, a3);
-            a4 = TOps.MulAdd(TOps.Load(column + 4 * c), v, a4);
-            a5 = TOps.MulAdd(TOps.Load(column + 5 * c), v, a5);
-            a6 = TOps.MulAdd(TOps.Load(column + 6 * c), v, a6);
-            a7 = TOps.MulAdd(TOps.Load(column + 7 * c), v, a7);
-        }
-        Store8(a0, a1, a2, a3, a4, a5, a6, a7, y);
     }
 
     // y[0..Units) = init + sum over i in [i0, i1) of x[i] * w[i, 0..Units) (init null: 0); zero inputs skip their column.
@@ -156,13 +123,6 @@ internal static unsafe class ColumnBlocks<TOps, TVec>
             a6 = TOps.MulAdd(TOps.Load(w + 6 * c), v, a6);
             a7 = TOps.MulAdd(TOps.Load(w + 7 * c), v, a7);
         }
-        Store8(a0, a1, a2, a3, a4, a5, a6, a7, y);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store8(TVec a0, TVec a1, TVec a2, TVec a3, TVec a4, TVec a5, TVec a6, TVec a7, float* y)
-    {
-        var c = TOps.Count;
         TOps.Store(a0, y);
         TOps.Store(a1, y + c);
         TOps.Store(a2, y + 2 * c);
@@ -206,7 +166,21 @@ internal static unsafe class ColumnBlocks<TOps, TVec>
             c6 = TOps.MulAdd(TOps.Load(w + 14 * c), v, c6);
             c7 = TOps.MulAdd(TOps.Load(w + 15 * c), v, c7);
         }
-        Store8(a0, a1, a2, a3, a4, a5, a6, a7, y);
-        Store8(c0, c1, c2, c3, c4, c5, c6, c7, y + 8 * c);
+        TOps.Store(a0, y);
+        TOps.Store(a1, y + c);
+        TOps.Store(a2, y + 2 * c);
+        TOps.Store(a3, y + 3 * c);
+        TOps.Store(a4, y + 4 * c);
+        TOps.Store(a5, y + 5 * c);
+        TOps.Store(a6, y + 6 * c);
+        TOps.Store(a7, y + 7 * c);
+        TOps.Store(c0, y + 8 * c);
+        TOps.Store(c1, y + 9 * c);
+        TOps.Store(c2, y + 10 * c);
+        TOps.Store(c3, y + 11 * c);
+        TOps.Store(c4, y + 12 * c);
+        TOps.Store(c5, y + 13 * c);
+        TOps.Store(c6, y + 14 * c);
+        TOps.Store(c7, y + 15 * c);
     }
 }

@@ -35,10 +35,6 @@ internal sealed unsafe class SingleImageJob : PhasedJob
     // The parts' partial sums of the second layer [parts][SecondOutputs], or the first layer's output [parts * 128].
     private float[] _partials = [];
     private float[] _hidden = [];
-    // The positions of the sample's non-zero inputs, found once for every part: [count], the first `split` below half.
-    private int[] _nonZero = [];
-    private int _count;
-    private int _split;
     private MlpPlan? _plan;
     private PackedWeights? _packed;
     private float* _x;
@@ -70,16 +66,11 @@ internal sealed unsafe class SingleImageJob : PhasedJob
         {
             _hidden = GC.AllocateUninitializedArray<float>(hidden, pinned: true);
         }
-        if (_nonZero.Length < plan.InputFeatures)
-        {
-            _nonZero = GC.AllocateUninitializedArray<int>(plan.InputFeatures, pinned: true);
-        }
-        (_count, _split) = FindNonZero(x, plan.InputFeatures, _nonZero);
         _plan = plan;
         _packed = packed;
         _x = x;
-        _p = (float*)Pin(_partials);
-        _h = (float*)Pin(_hidden);
+        _p = Pin(_partials);
+        _h = Pin(_hidden);
         _flip ^= 1;
         try
         {
@@ -111,41 +102,21 @@ internal sealed unsafe class SingleImageJob : PhasedJob
         MlpForwardJob.ForThisThread.ForwardFrom(plan, 2, _h, second.PaddedOut, 1, logits, interleaved: true);
     }
 
-    private NonZeroInputs NonZero => new((int*)Pin(_nonZero), _count, _split);
-
     public override void RunChunk(int phase, int chunk)
     {
         var part = Part(chunk, _packed!.Parts);
         if (Vector512.IsHardwareAccelerated)
         {
-            ColumnBlocks<Vector512Ops, Vector512<float>>.Part(_packed, _plan!.InputFeatures, _x, NonZero, _h, _p, part, _flip);
+            ColumnBlocks<Vector512Ops, Vector512<float>>.Part(_packed, _plan!.InputFeatures, _x, _h, _p, part, _flip);
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            ColumnBlocks<Vector256Ops, Vector256<float>>.Part(_packed, _plan!.InputFeatures, _x, NonZero, _h, _p, part, _flip);
+            ColumnBlocks<Vector256Ops, Vector256<float>>.Part(_packed, _plan!.InputFeatures, _x, _h, _p, part, _flip);
         }
         else
         {
-            ColumnBlocks<Vector128Ops, Vector128<float>>.Part(_packed, _plan!.InputFeatures, _x, NonZero, _h, _p, part, _flip);
+            ColumnBlocks<Vector128Ops, Vector128<float>>.Part(_packed, _plan!.InputFeatures, _x, _h, _p, part, _flip);
         }
-    }
-
-    // The positions of the non-zero values of x[0..n) into `positions`, in order, without a branch per value; with how
-    // many there are, and how many lie in the first half (the two sums of ColumnBlocks' first layer).
-    private static (int Count, int Split) FindNonZero(float* x, int n, int[] positions)
-    {
-        var count = 0;
-        var split = 0;
-        for (var i = 0; i < n; i++)
-        {
-            if (i == n / 2)
-            {
-                split = count;
-            }
-            positions[count] = i;
-            count += x[i] != 0f ? 1 : 0;
-        }
-        return (count, split);
     }
 
     // The part a claimed chunk computes: in order, or, every other call, each core's half of the parts reversed (the
@@ -160,5 +131,5 @@ internal sealed unsafe class SingleImageJob : PhasedJob
         return chunk < half ? half - 1 - chunk : half + (parts - 1 - chunk);
     }
 
-    private static void* Pin<T>(T[] array) => Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+    private static float* Pin(float[] array) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
 }
