@@ -168,10 +168,10 @@ internal static unsafe class DenseBlocks<TOps, TVec>
         return sum;
     }
 
-    // Four rows' tails against one sample.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Tails(float* w0, float* w1, float* w2, float* w3, float* x, int from, int k) =>
-        from == k ? Vector128<float>.Zero : Vector128.Create(Tail(w0, x, from, k), Tail(w1, x, from, k), Tail(w2, x, from, k), Tail(w3, x, from, k));
+    // The tails of the four rows of w (row-major, k wide) against one sample. It takes the block's base pointer, not
+    // each row's, so that no row pointer of the loop stays live across the call (and spilled inside the loop).
+    private static Vector128<float> Tails(float* w, int k, float* x, int from) =>
+        Vector128.Create(Tail(w, x, from, k), Tail(w + k, x, from, k), Tail(w + 2 * k, x, from, k), Tail(w + 3 * k, x, from, k));
 
     // ReLU as libtorch does it: NaN stays NaN (MathF.Max(NaN, 0) is NaN, and so is Vector.Max's).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -222,8 +222,17 @@ internal static unsafe class DenseBlocks<TOps, TVec>
             a6 = TOps.MulAdd(TOps.Load(w6 + i), xv, a6);
             a7 = TOps.MulAdd(TOps.Load(w7 + i), xv, a7);
         }
-        Store4(TOps.Sums(a0, a1, a2, a3) + Bias4(b) + Tails(w0, w1, w2, w3, x, kv, k), y, relu);
-        Store4(TOps.Sums(a4, a5, a6, a7) + Bias4(b is null ? null : b + 4) + Tails(w4, w5, w6, w7, x, kv, k), y + 4, relu);
+        // Every accumulator is reduced before the tails' calls: a vector live across a call is spilled, and the JIT
+        // then stores it inside the loop (the same holds in the blocks below).
+        var lower = TOps.Sums(a0, a1, a2, a3) + Bias4(b);
+        var upper = TOps.Sums(a4, a5, a6, a7) + Bias4(b is null ? null : b + 4);
+        if (kv != k)
+        {
+            lower += Tails(w, k, x, kv);
+            upper += Tails(w + 4 * k, k, x, kv);
+        }
+        Store4(lower, y, relu);
+        Store4(upper, y + 4, relu);
     }
 
     // 4 output rows x 4 samples: 8 loads feed 16 FMAs per vector of inputs (FMA-bound, not load-bound).
@@ -271,10 +280,21 @@ internal static unsafe class DenseBlocks<TOps, TVec>
             a33 = TOps.MulAdd(v3, u, a33);
         }
         var bias = Bias4(b);
-        Store4(TOps.Sums(a00, a01, a02, a03) + bias + Tails(w0, w1, w2, w3, x0, kv, k), y, relu);
-        Store4(TOps.Sums(a10, a11, a12, a13) + bias + Tails(w0, w1, w2, w3, x1, kv, k), y + ldy, relu);
-        Store4(TOps.Sums(a20, a21, a22, a23) + bias + Tails(w0, w1, w2, w3, x2, kv, k), y + 2 * ldy, relu);
-        Store4(TOps.Sums(a30, a31, a32, a33) + bias + Tails(w0, w1, w2, w3, x3, kv, k), y + 3 * ldy, relu);
+        var s0 = TOps.Sums(a00, a01, a02, a03) + bias;
+        var s1 = TOps.Sums(a10, a11, a12, a13) + bias;
+        var s2 = TOps.Sums(a20, a21, a22, a23) + bias;
+        var s3 = TOps.Sums(a30, a31, a32, a33) + bias;
+        if (kv != k)
+        {
+            s0 += Tails(w, k, x, kv);
+            s1 += Tails(w, k, x + ldx, kv);
+            s2 += Tails(w, k, x + 2 * ldx, kv);
+            s3 += Tails(w, k, x + 3 * ldx, kv);
+        }
+        Store4(s0, y, relu);
+        Store4(s1, y + ldy, relu);
+        Store4(s2, y + 2 * ldy, relu);
+        Store4(s3, y + 3 * ldy, relu);
     }
 
     // 4 output rows x 2 samples: 6 loads feed 8 FMAs per vector of inputs, in 13 registers.
@@ -308,8 +328,15 @@ internal static unsafe class DenseBlocks<TOps, TVec>
             a13 = TOps.MulAdd(v3, u, a13);
         }
         var bias = Bias4(b);
-        Store4(TOps.Sums(a00, a01, a02, a03) + bias + Tails(w0, w1, w2, w3, x0, kv, k), y, relu);
-        Store4(TOps.Sums(a10, a11, a12, a13) + bias + Tails(w0, w1, w2, w3, x1, kv, k), y + ldy, relu);
+        var s0 = TOps.Sums(a00, a01, a02, a03) + bias;
+        var s1 = TOps.Sums(a10, a11, a12, a13) + bias;
+        if (kv != k)
+        {
+            s0 += Tails(w, k, x, kv);
+            s1 += Tails(w, k, x + ldx, kv);
+        }
+        Store4(s0, y, relu);
+        Store4(s1, y + ldy, relu);
     }
 
     // 4 output rows x 1 sample (the batch's last samples).
@@ -330,7 +357,12 @@ internal static unsafe class DenseBlocks<TOps, TVec>
             a2 = TOps.MulAdd(TOps.Load(w2 + i), u, a2);
             a3 = TOps.MulAdd(TOps.Load(w3 + i), u, a3);
         }
-        Store4(TOps.Sums(a0, a1, a2, a3) + Bias4(b) + Tails(w0, w1, w2, w3, x, kv, k), y, relu);
+        var sums = TOps.Sums(a0, a1, a2, a3) + Bias4(b);
+        if (kv != k)
+        {
+            sums += Tails(w, k, x, kv);
+        }
+        Store4(sums, y, relu);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
