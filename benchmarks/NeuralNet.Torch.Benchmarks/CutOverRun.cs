@@ -13,6 +13,7 @@ internal static class CutOverRun
     public static int Run(string[] args)
     {
         using var w = new SharedWeights();
+        Console.WriteLine(Machine.Describe());
         Console.WriteLine("| batch | packed us/image | libtorch us/image | libtorch / packed |");
         Console.WriteLine("|---|---|---|---|");
         foreach (var n in new[] { 1, 2, 4, 8, 16, 32, 64, 96, 128, 192, 256, 512 })
