@@ -132,7 +132,7 @@ public sealed class ImageDatasetTests
         var data = SyntheticImages.Create(10, seed: 1);
         var images = Write("images", data.ImagesFile);
         var labels = Write("labels", data.LabelsFile);
-        var before = LiveTensors.Count;
+        var before = LiveTensors.Settled();
 
         var dataset = ImageDataset.FromIdxFiles(images, labels, Digits);
         LiveTensors.Count.Should().Be(before + 2);

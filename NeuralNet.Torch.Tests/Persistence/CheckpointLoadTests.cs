@@ -217,7 +217,7 @@ public sealed class CheckpointLoadTests
         EveryOperation(); // warm-up: anything made once per process is made now
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        var live = LiveTensors.Count;
+        var live = LiveTensors.Settled();
 
         // A leaked tensor's finalizer would lower the count again: keep the GC out of the measured pass where the
         // runtime allows it (the pass allocates well under 512 MB of managed memory).

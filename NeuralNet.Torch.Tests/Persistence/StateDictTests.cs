@@ -45,7 +45,7 @@ public sealed class StateDictTests
         {
             saved.SaveCheckpoint(path);
         }
-        var live = LiveTensors.Count;
+        var live = LiveTensors.Settled();
 
         var state = Checkpoint.ReadStateDict(path);
 
@@ -227,7 +227,7 @@ public sealed class StateDictTests
             }
         }
         EveryOperation();
-        var live = LiveTensors.Count;
+        var live = LiveTensors.Settled();
 
         EveryOperation();
 

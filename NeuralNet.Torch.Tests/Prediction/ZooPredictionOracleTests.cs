@@ -26,7 +26,7 @@ public sealed class ZooPredictionOracleTests
         model.LoadCheckpoint(_torch.File($"{name}.pth"));
         using var input = _torch.Array($"{name}.input").ToTensor();
 
-        var live = LiveTensors.Count;
+        var live = LiveTensors.Settled();
 
         var predictions = model.Predict(input);
 
