@@ -95,7 +95,7 @@ public sealed class FrozenModel : IDisposable
     /// <exception cref="NotSupportedException">bfloat16 is asked for, but the copy is not on the CPU or the CPU has no
     /// AVX512_BF16.</exception>
     /// <exception cref="ObjectDisposedException">The frozen model is disposed.</exception>
-    public InferencePath ChoosePath(long batchSize, InferenceOptions? options = null)
+    internal InferencePath ChoosePath(long batchSize, InferenceOptions? options = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(batchSize);
         ThrowIfDisposed();

@@ -19,7 +19,7 @@ public enum InferencePrecision
     /// differ, all where the top two probabilities are within rounding of each other), largest absolute probability
     /// difference 0.0016 to 0.0025; accuracy against the MNIST labels moves by at most 0.04 points. See
     /// benchmarks/README.md for the table and the batch-4096 throughput.</para>
-    /// <para>Only for MLP chains on the CPU, and only where <see cref="CpuFeatures.HasAvx512BFloat16"/> is true:
+    /// <para>Only for MLP chains on the CPU, and only on CPUs with AVX512_BF16 (as .NET sees them):
     /// elsewhere a prediction that asks for it (at any batch size) throws <see cref="NotSupportedException"/> naming
     /// the reason, rather than silently running float32 or a slower emulation.</para>
     /// </remarks>

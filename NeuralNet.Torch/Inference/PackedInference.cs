@@ -88,7 +88,7 @@ public static class PackedInference
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is negative.</exception>
     /// <exception cref="NotSupportedException">bfloat16 is asked for, but the model is not an MLP chain, not on the
     /// CPU, or the CPU has no AVX512_BF16.</exception>
-    public static InferencePath ChoosePath(this nn.Module<Tensor, Tensor> model, long batchSize, InferenceOptions? options = null)
+    internal static InferencePath ChoosePath(this nn.Module<Tensor, Tensor> model, long batchSize, InferenceOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfNegative(batchSize);

@@ -43,7 +43,7 @@ public static class PredictionExtensions
         Predict(model, images, InferenceOptions.Default);
 
     /// <summary>Predicts a class for each image of a batch, choosing the implementation with
-    /// <paramref name="options"/> (see <see cref="PackedInference.ChoosePath"/>).</summary>
+    /// <paramref name="options"/> (see <see cref="InferenceOptions"/>).</summary>
     /// <param name="model">The model.</param>
     /// <param name="images">Images <c>[N, 28, 28]</c>, <c>[N, 1, 28, 28]</c> or <c>[N, 784]</c>.</param>
     /// <param name="options">The packed path's cut-over, the precision of large batches and the class names.</param>
