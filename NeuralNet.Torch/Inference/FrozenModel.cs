@@ -220,18 +220,8 @@ public sealed class FrozenModel : IDisposable
             options.ClassNames, paramName, "input");
     }
 
-    private InferencePath Choose(long batchSize, InferenceOptions options)
-    {
-        if (options.Precision == InferencePrecision.BFloat16)
-        {
-            PackedInference.RequireBFloat16(Device.type);
-        }
-        if (batchSize <= options.PackedMaxBatchSize)
-        {
-            return _plan is not null ? InferencePath.Packed : InferencePath.LibTorch;
-        }
-        return options.Precision == InferencePrecision.BFloat16 ? InferencePath.LibTorchBFloat16 : InferencePath.LibTorch;
-    }
+    private InferencePath Choose(long batchSize, InferenceOptions options) =>
+        PathChoice.Choose(batchSize, options, Device.type, packed: _plan is not null);
 
     private int PrepareSpans(ReadOnlySpan<float> samples, int outputLength, string outputName)
     {

@@ -94,15 +94,8 @@ public static class PackedInference
         ArgumentOutOfRangeException.ThrowIfNegative(batchSize);
         options ??= InferenceOptions.Default;
         var isChain = MlpChain.TryFind(model, out var chain, out var reason);
-        if (options.Precision == InferencePrecision.BFloat16)
-        {
-            RequireBFloat16(isChain ? chain : null, reason);
-        }
-        if (batchSize <= options.PackedMaxBatchSize)
-        {
-            return isChain && MlpPlan.TryLive(chain, out _, out _) ? InferencePath.Packed : InferencePath.LibTorch;
-        }
-        return options.Precision == InferencePrecision.BFloat16 ? InferencePath.LibTorchBFloat16 : InferencePath.LibTorch;
+        var packed = isChain && batchSize <= options.PackedMaxBatchSize && MlpPlan.TryLive(chain, out _, out _);
+        return PathChoice.Choose(batchSize, options, isChain ? chain.Layers[0].weight.device_type : null, packed, reason);
     }
 
     /// <summary>Freezes an MLP chain: copies its weights into a <see cref="FrozenModel"/> that owns them and predicts
@@ -130,32 +123,5 @@ public static class PackedInference
                 $"Freeze takes a model whose forward is the chain {Chain}; {reason}. Other models predict with model.Predict, which runs libtorch on their live weights.");
         }
         return new FrozenModel(model, chain);
-    }
-
-    /// <summary>Refuses <see cref="InferencePrecision.BFloat16"/> where it cannot run: a model that is not an MLP chain
-    /// (<paramref name="chain"/> null, <paramref name="reason"/> says why), one off the CPU, or a CPU without AVX512_BF16.</summary>
-    internal static void RequireBFloat16(MlpChain? chain, string reason)
-    {
-        if (chain is null)
-        {
-            throw new NotSupportedException(
-                $"InferencePrecision.BFloat16 runs models whose forward is the chain {Chain} only; {reason}. Use InferencePrecision.Float32.");
-        }
-        RequireBFloat16(chain.Layers[0].weight.device_type);
-    }
-
-    /// <summary>Refuses <see cref="InferencePrecision.BFloat16"/> off the CPU or on a CPU without AVX512_BF16.</summary>
-    internal static void RequireBFloat16(DeviceType device)
-    {
-        if (device != DeviceType.CPU)
-        {
-            throw new NotSupportedException($"InferencePrecision.BFloat16 runs on the CPU only; this model is on {device}. Use InferencePrecision.Float32.");
-        }
-        if (!CpuFeatures.HasAvx512BFloat16)
-        {
-            throw new NotSupportedException(
-                "InferencePrecision.BFloat16 needs a CPU with AVX512_BF16 (e.g. AMD Zen 4/5, Intel Cooper Lake or Sapphire Rapids and later); " +
-                "this CPU has none, and libtorch's emulation would be slower than float32. Use InferencePrecision.Float32.");
-        }
     }
 }
