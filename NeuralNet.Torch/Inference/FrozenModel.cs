@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using NeuralNet.Torch.Inspection;
 using NeuralNet.Torch.Onnx;
-using NeuralNet.Torch.Prediction;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using NeuralNet.Torch.Prediction;
 using TorchSharp;
 using static TorchSharp.torch;
 

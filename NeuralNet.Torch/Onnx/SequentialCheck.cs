@@ -1,5 +1,4 @@
 using System.Globalization;
-using NeuralNet.Torch.Inspection;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

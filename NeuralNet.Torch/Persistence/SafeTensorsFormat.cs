@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Persistence;
 

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using NeuralNet.Torch.Data;
-using NeuralNet.Torch.Inspection;
 using NeuralNet.Torch.Native;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -26,7 +26,7 @@ internal static class OverheadProbe
             using var lg4096 = torch.rand(4096, 10);
             using var x4096 = torch.rand(4096, 784);
             var p4096 = new float[40960];
-            var results = typeof(PackedInference).Assembly.GetType("NeuralNet.Torch.Prediction.PredictionResults")!;
+            var results = typeof(PackedInference).Assembly.GetType("NeuralNet.Torch.Inference.PredictionResults")!;
             var fromLogits = results.GetMethod("FromLogits")!.CreateDelegate<FromLogitsFn>();
             var softmax = results.GetMethod("SoftmaxRows")!.CreateDelegate<SoftmaxFn>();
             var classes10 = 10;

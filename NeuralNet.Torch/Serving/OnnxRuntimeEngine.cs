@@ -1,8 +1,8 @@
 using Microsoft.ML.OnnxRuntime;
-using NeuralNet.Torch.Prediction;
-using NeuralNet.Torch.Serving;
+using NeuralNet.Torch.Inference;
+using NeuralNet.Torch.Onnx;
 
-namespace NeuralNet.Torch.Onnx;
+namespace NeuralNet.Torch.Serving;
 
 /// <summary>The ONNX Runtime engine: the model exported to ONNX in memory, one CPU session, and the document's
 /// softmax + argmax on its logits, in the same float32 arithmetic as every other path (<see cref="PredictionResults"/>).</summary>

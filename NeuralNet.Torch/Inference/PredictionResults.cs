@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace NeuralNet.Torch.Prediction;
+namespace NeuralNet.Torch.Inference;
 
 /// <summary>Turns a batch's logits into <see cref="ClassPrediction"/>s the same way for every path: libtorch's
 /// <c>softmax(dim=1)</c> and <c>argmax(1)</c>, for any number of classes.</summary>
