@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using NeuralNet.Torch.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -305,7 +304,7 @@ public sealed class FrozenModel : IDisposable
         }
     }
 
-    // The copy must compute what the model's own forward computes: this catches an IOnnxSequential declaration that
+    // The copy must compute what the model's own forward computes: this catches an ISequentialModule declaration that
     // is not true (a residual add, a scaling) before anything is served from the copy.
     private void Verify(nn.Module<Tensor, Tensor> model)
     {
@@ -334,7 +333,7 @@ public sealed class FrozenModel : IDisposable
             : $"shape {ShapeText.Of(own.shape)} against {ShapeText.Of(chained.shape)}";
         throw new NotSupportedException(
             "Cannot freeze the model: on a random batch its forward differs from the chain of its modules " +
-            $"[Flatten] Linear (ReLU Linear)* [ReLU] ({difference}); a module that implements {nameof(IOnnxSequential)} must " +
+            $"[Flatten] Linear (ReLU Linear)* [ReLU] ({difference}); a module that implements {nameof(ISequentialModule)} must " +
             "apply its declared children in order and do nothing else.");
     }
 

@@ -1,5 +1,4 @@
 using NeuralNet.Torch.Native;
-using NeuralNet.Torch.Onnx;
 using NeuralNet.Torch.Prediction;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -15,9 +14,9 @@ namespace NeuralNet.Torch.Inference;
 /// </summary>
 /// <remarks>
 /// <para><b>Which models.</b> The chain is recognised by structure, not by class: the modules a model's forward
-/// applies are found through TorchSharp <c>Sequential</c>s and modules that implement <see cref="IOnnxSequential"/>
+/// applies are found through TorchSharp <c>Sequential</c>s and modules that implement <see cref="ISequentialModule"/>
 /// (in their declared order; <see cref="NeuralNetwork"/> is one), so a plain <c>Sequential</c>, the document's model and
-/// a user's own module all qualify. A module that declares <see cref="IOnnxSequential"/> promises that its forward
+/// a user's own module all qualify. A module that declares <see cref="ISequentialModule"/> promises that its forward
 /// applies those children in order and nothing else; <see cref="Freeze"/> checks that promise against the model's own
 /// forward, <c>model.Predict</c> relies on it as it stands. Anything else (a convolution, a Dropout, a residual add)
 /// runs libtorch.</para>
@@ -112,7 +111,7 @@ public static class PackedInference
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
     /// <exception cref="NotSupportedException">The model is not such a chain (the message says which module is not),
     /// its layers differ in dtype or device or do not chain, or its forward gives other results than the chain of its
-    /// modules (an <see cref="IOnnxSequential"/> declaration that is not true).</exception>
+    /// modules (an <see cref="ISequentialModule"/> declaration that is not true).</exception>
     public static FrozenModel Freeze(this nn.Module<Tensor, Tensor> model)
     {
         ArgumentNullException.ThrowIfNull(model);
