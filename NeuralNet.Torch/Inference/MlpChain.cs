@@ -54,6 +54,10 @@ internal sealed class MlpChain
     public static bool TryFind(nn.Module model, out MlpChain chain, out string reason) =>
         TryFind(model, paths: false, out chain, out reason) || TryFind(model, paths: true, out chain, out reason);
 
+    /// <summary>Finds the chain in <paramref name="model"/>, without the words of why not: the walk of every live
+    /// prediction, which needs the reason only to refuse bfloat16.</summary>
+    public static bool TryFind(nn.Module model, out MlpChain chain) => TryFind(model, paths: false, out chain, out _);
+
     private static bool TryFind(nn.Module model, bool paths, out MlpChain chain, out string reason)
     {
         // The calling thread's list, reused: the walk runs at every live prediction.

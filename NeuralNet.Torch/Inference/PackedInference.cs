@@ -92,9 +92,9 @@ public static class PackedInference
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfNegative(batchSize);
         options ??= InferenceOptions.Default;
-        var isChain = MlpChain.TryFind(model, out var chain, out var reason);
+        var isChain = MlpChain.TryFind(model, out var chain);
         var packed = isChain && batchSize <= options.PackedMaxBatchSize && MlpPlan.TryLive(chain, out _, out _);
-        return PathChoice.Choose(batchSize, options, isChain ? chain.Layers[0].weight.device_type : null, packed, reason);
+        return PathChoice.Choose(batchSize, options, isChain ? chain.Layers[0].weight.device_type : null, packed, model);
     }
 
     /// <summary>Freezes an MLP chain: copies its weights into a <see cref="FrozenModel"/> that owns them and predicts

@@ -1,4 +1,5 @@
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace NeuralNet.Torch.Inference;
 
@@ -16,14 +17,20 @@ internal static class PathChoice
     /// <param name="chainDevice">Where the MLP chain's weights are; null when the model is no chain.</param>
     /// <param name="packed">Whether the packed kernels can run this batch (float32 CPU weights, and for a live model
     /// an input they take); read only up to the cut-over.</param>
-    /// <param name="notChain">Why the model is no chain, for the bfloat16 refusal.</param>
+    /// <param name="model">The model, asked why it is no chain only to word a bfloat16 refusal; null when
+    /// <paramref name="chainDevice"/> is known.</param>
     /// <exception cref="NotSupportedException">bfloat16 is asked for where it cannot run (see
     /// <see cref="RequireBFloat16"/>), whatever the batch size.</exception>
-    public static InferencePath Choose(long batchSize, InferenceOptions options, DeviceType? chainDevice, bool packed, string notChain = "")
+    public static InferencePath Choose(long batchSize, InferenceOptions options, DeviceType? chainDevice, bool packed, nn.Module? model = null)
     {
         var bfloat16 = options.Precision == InferencePrecision.BFloat16;
         if (bfloat16)
         {
+            var notChain = "";
+            if (chainDevice is null && model is not null)
+            {
+                MlpChain.TryFind(model, out _, out notChain);
+            }
             RequireBFloat16(chainDevice, notChain);
         }
         if (batchSize <= options.PackedMaxBatchSize)

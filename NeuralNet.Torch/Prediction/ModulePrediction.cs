@@ -16,12 +16,12 @@ internal static class ModulePrediction
     /// <paramref name="noun"/> what the values are in the non-finite message ("pixel", "input").</summary>
     public static ClassPrediction[] Run(nn.Module<Tensor, Tensor> model, Tensor input, long count, InferenceOptions options, string paramName, string noun)
     {
-        var isChain = MlpChain.TryFind(model, out var chain, out var reason);
+        var isChain = MlpChain.TryFind(model, out var chain);
         MlpPlan? plan = null;
         var floating = input.is_floating_point();
         var packed = isChain && floating && count <= options.PackedMaxBatchSize && input.device_type == DeviceType.CPU
             && MlpPlan.TryLive(chain, out plan, out _) && plan.Fits(input);
-        var path = PathChoice.Choose(count, options, isChain ? chain.Layers[0].weight.device_type : null, packed, reason);
+        var path = PathChoice.Choose(count, options, isChain ? chain.Layers[0].weight.device_type : null, packed, model);
         if (path == InferencePath.Packed)
         {
             return plan!.Predict(input, count, options.ClassNames, paramName, noun);
