@@ -24,17 +24,6 @@ internal static class SafeTensorsFormat
 
     private const string MetadataKey = "__metadata__";
 
-    /// <summary>True when the first bytes look like a safetensors header (used for detection only).</summary>
-    public static bool LooksLike(ReadOnlySpan<byte> start, long fileLength)
-    {
-        if (start.Length < 9)
-        {
-            return false;
-        }
-        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(start);
-        return headerLength >= 2 && headerLength <= MaxHeaderBytes && headerLength <= (ulong)(fileLength - 8) && start[8] == (byte)'{';
-    }
-
     /// <summary>Reads every tensor.</summary>
     /// <exception cref="InvalidDataException">The file breaks one of the rules above.</exception>
     public static List<StateEntry> Read(Stream stream)
