@@ -27,8 +27,8 @@ namespace NeuralNet.Torch.Inference;
 /// two layouts: one sample runs on the first two layers stored by columns, split in parts with no barrier between the
 /// layers (inputs that are exactly zero skip their column, so an MNIST image, about 81% background, reads about a
 /// quarter of the first layer's weights, and every sample skips the second layer's rows of the units ReLU zeroed);
-/// batches of 2 and 3 run on the hidden layers' rows interleaved 8 at a time. Measured on the documented model: 0.36x
-/// ONNX Runtime's batch-1 latency on real MNIST images frozen (benchmarks/README.md).</para>
+/// batches of 2 and 3 run on the hidden layers' rows interleaved 8 at a time. benchmarks/README.md compares both with
+/// libtorch and ONNX Runtime.</para>
 /// <para><b>When it is used.</b> For batches of up to <see cref="InferenceOptions.PackedMaxBatchSize"/> samples
 /// (default <see cref="DefaultMaxBatchSize"/>) when the chain's parameters are float32, contiguous and on the CPU and
 /// the input is a floating-point CPU tensor of the chain's input width per sample (float64, float16, bfloat16 and
@@ -46,11 +46,9 @@ namespace NeuralNet.Torch.Inference;
 /// </remarks>
 public static class PackedInference
 {
-    /// <summary>The default cut-over: batches up to this size run on the packed path. Measured on the project's
-    /// 2-core AMD EPYC (Zen 5) against libtorch 2.10's MKL path (benchmarks/README.md, <c>cutover</c>): the packed
-    /// path was 1.9x faster per image at 256 and 1.4x at 512, and at 4096 the two were within the machine's noise of
-    /// each other, so 256 keeps a clear margin. On other CPUs measure with the benchmark's <c>cutover</c> run and set
-    /// <see cref="InferenceOptions.PackedMaxBatchSize"/>.</summary>
+    /// <summary>The default cut-over: batches up to this size run on the packed path, with a clear margin over
+    /// libtorch's per-image time on the machine of the benchmark's <c>cutover</c> run (benchmarks/README.md). On other
+    /// CPUs measure with that run and set <see cref="InferenceOptions.PackedMaxBatchSize"/>.</summary>
     public const int DefaultMaxBatchSize = 256;
 
     private const string Chain = "[Flatten] Linear (ReLU Linear)* [ReLU]";

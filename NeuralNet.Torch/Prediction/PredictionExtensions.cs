@@ -130,7 +130,7 @@ public static class PredictionExtensions
     private static IReadOnlyList<ClassPrediction> PredictImages(NeuralNetwork model, Tensor images, InferenceOptions options, string paramName)
     {
         ArgumentNullException.ThrowIfNull(images, paramName);
-        // dim() and size(d), not shape: shape costs a tenth of a batch-1 prediction through TorchSharp.
+        // dim() and size(d), not shape: shape marshals a new array out of libtorch, which a batch-1 prediction notices.
         var dims = images.dim();
         var perSample = 1L;
         for (var d = 1; d < dims; d++)
