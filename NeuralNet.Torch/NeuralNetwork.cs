@@ -1,5 +1,4 @@
 using NeuralNet.Torch.Native;
-using NeuralNet.Torch.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -19,10 +18,10 @@ namespace NeuralNet.Torch;
 /// (669,706 parameters). Weights start as PyTorch's <c>Linear</c> initialisation: uniform in
 /// ±1/sqrt(in_features); call <c>torch.manual_seed</c> first for reproducible weights.</para>
 /// <para>Constructing it is a valid first TorchSharp call of a program: the native backend is initialised first.</para>
-/// <para>It declares its forward sequential (<see cref="IOnnxSequential"/>: <c>flatten</c>, then
-/// <c>linear_relu_stack</c>), so <see cref="OnnxExport"/> exports it.</para>
+/// <para>It declares its forward sequential (<see cref="ISequentialModule"/>: <c>flatten</c>, then
+/// <c>linear_relu_stack</c>), so <see cref="Onnx.OnnxExport"/> exports it and <c>Predict</c> recognises its MLP.</para>
 /// </remarks>
-public sealed class NeuralNetwork : Module<Tensor, Tensor>, IOnnxSequential
+public sealed class NeuralNetwork : Module<Tensor, Tensor>, ISequentialModule
 {
     /// <summary>Values per input sample: 28 x 28 pixels.</summary>
     public const int InputFeatures = 28 * 28;
@@ -75,7 +74,7 @@ public sealed class NeuralNetwork : Module<Tensor, Tensor>, IOnnxSequential
     public NeuralNetworkVariant Variant { get; }
 
     /// <inheritdoc />
-    IReadOnlyList<string> IOnnxSequential.SequentialChildren => ForwardChain;
+    IReadOnlyList<string> ISequentialModule.SequentialChildren => ForwardChain;
 
     /// <summary><c>linear_relu_stack(flatten(x))</c>.</summary>
     /// <param name="x">Images <c>[N, 28, 28]</c> or <c>[N, 1, 28, 28]</c> (float32, on the model's device).</param>

@@ -125,7 +125,7 @@ public sealed class FrozenModelTests
     }
 
     [Test]
-    public void Freeze_FalseIOnnxSequentialDeclaration_IsRefused_BeforeAnythingIsServed()
+    public void Freeze_FalseISequentialModuleDeclaration_IsRefused_BeforeAnythingIsServed()
     {
         torch.manual_seed(2);
         using var model = nn.Sequential(new ResidualBlock(16), nn.ReLU(), nn.Linear(16, 4)); // declares [fc], computes x + fc(x)
@@ -134,7 +134,7 @@ public sealed class FrozenModelTests
         var act = () => model.Freeze();
 
         act.Should().Throw<NotSupportedException>()
-            .WithMessage("Cannot freeze the model: on a random batch its forward differs from the chain of its modules*largest difference*IOnnxSequential*");
+            .WithMessage("Cannot freeze the model: on a random batch its forward differs from the chain of its modules*largest difference*ISequentialModule*");
     }
 
     [Test]

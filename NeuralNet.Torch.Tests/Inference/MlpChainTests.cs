@@ -74,7 +74,7 @@ public sealed class MlpChainTests
     }
 
     [Test]
-    public void IsSupported_TheDocumentsModel_APlainSequential_AndUserModulesThatDeclareIOnnxSequential_AreChains()
+    public void IsSupported_TheDocumentsModel_APlainSequential_AndUserModulesThatDeclareISequentialModule_AreChains()
     {
         using var documented = new NeuralNetwork();
         using var zooMlp = new Mlp();
@@ -90,7 +90,7 @@ public sealed class MlpChainTests
     }
 
     [Test]
-    public void Predict_UserModuleDeclaringIOnnxSequential_RunsPacked_AndEqualsLibTorch()
+    public void Predict_UserModuleDeclaringISequentialModule_RunsPacked_AndEqualsLibTorch()
     {
         torch.manual_seed(9);
         using var model = nn.Sequential(new DeclaredBlock(784, 64, nn.ReLU()), nn.Linear(64, 10));
@@ -104,7 +104,7 @@ public sealed class MlpChainTests
     public static IEnumerable<TestCaseData> NotChains()
     {
         yield return Case("a Dropout", () => nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Dropout(0.5), nn.Linear(4, 2)),
-            "'2' (TorchSharp.Modules.Dropout) is not Flatten, Linear, ReLU, a Sequential or an IOnnxSequential module");
+            "'2' (TorchSharp.Modules.Dropout) is not Flatten, Linear, ReLU, a Sequential or an ISequentialModule module");
         yield return Case("two Linear", () => nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 2)),
             "'1' (TorchSharp.Modules.Linear) follows a Linear where the chain [Flatten] Linear (ReLU Linear)* [ReLU] needs a ReLU or its end");
         yield return Case("ReLU first", () => nn.Sequential(nn.ReLU(), nn.Linear(4, 2)),
@@ -112,14 +112,14 @@ public sealed class MlpChainTests
         yield return Case("Flatten(0)", () => nn.Sequential(nn.Flatten(0), nn.Linear(4, 2)),
             "'0' (TorchSharp.Modules.Flatten) flattens dimensions 0 to -1, not 1 to -1");
         yield return Case("a Sigmoid", () => nn.Sequential(nn.Linear(4, 4), nn.Sigmoid(), nn.Linear(4, 2)),
-            "'1' (TorchSharp.Modules.Sigmoid) is not Flatten, Linear, ReLU, a Sequential or an IOnnxSequential module");
+            "'1' (TorchSharp.Modules.Sigmoid) is not Flatten, Linear, ReLU, a Sequential or an ISequentialModule module");
         yield return Case("an undeclared module", () => nn.Sequential(new UndeclaredBlock(4), nn.Linear(4, 2)),
-            "'0' (NeuralNet.Torch.Tests.Onnx.UndeclaredBlock) is not Flatten, Linear, ReLU, a Sequential or an IOnnxSequential module");
+            "'0' (NeuralNet.Torch.Tests.Onnx.UndeclaredBlock) is not Flatten, Linear, ReLU, a Sequential or an ISequentialModule module");
         yield return Case("a misdeclared module", () => nn.Sequential(new MisdeclaredBlock(4), nn.Linear(4, 2)),
-            "'0' (NeuralNet.Torch.Tests.TestSupport.MisdeclaredBlock) declares IOnnxSequential with the children [fc, fc], but it has [fc, act]");
+            "'0' (NeuralNet.Torch.Tests.TestSupport.MisdeclaredBlock) declares ISequentialModule with the children [fc, fc], but it has [fc, act]");
         yield return Case("no layer", () => nn.Sequential(nn.Flatten()), "the model has no Linear layer");
         yield return Case("a CNN", () => new LeNet(),
-            "'features.0' (TorchSharp.Modules.Conv2d) is not Flatten, Linear, ReLU, a Sequential or an IOnnxSequential module");
+            "'features.0' (TorchSharp.Modules.Conv2d) is not Flatten, Linear, ReLU, a Sequential or an ISequentialModule module");
 
         static TestCaseData Case(string name, Func<nn.Module<Tensor, Tensor>> make, string reason) =>
             new TestCaseData(make, reason).SetArgDisplayNames(name);

@@ -156,7 +156,7 @@ public sealed class PackedInferenceTests
 
         model.ChoosePath(1).Should().Be(InferencePath.LibTorch);
         PackedInference.IsSupported(model, out var reason).Should().BeFalse();
-        reason.Should().Be("'linear_relu_stack.5' (TorchSharp.Modules.Softmax) is not Flatten, Linear, ReLU, a Sequential or an IOnnxSequential module");
+        reason.Should().Be("'linear_relu_stack.5' (TorchSharp.Modules.Softmax) is not Flatten, Linear, ReLU, a Sequential or an ISequentialModule module");
         LibTorchReference.ShouldMatch(model.Predict(x), LibTorchReference.Predict(model, x), 1e-6f);
     }
 
@@ -167,7 +167,7 @@ public sealed class PackedInferenceTests
 
         PackedInference.IsSupported(model, out var reason).Should().BeFalse();
 
-        reason.Should().Be("'features.0' (TorchSharp.Modules.Conv2d) is not Flatten, Linear, ReLU, a Sequential or an IOnnxSequential module");
+        reason.Should().Be("'features.0' (TorchSharp.Modules.Conv2d) is not Flatten, Linear, ReLU, a Sequential or an ISequentialModule module");
         model.ChoosePath(1).Should().Be(InferencePath.LibTorch);
     }
 

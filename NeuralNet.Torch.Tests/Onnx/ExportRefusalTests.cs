@@ -17,9 +17,9 @@ public sealed class ExportRefusalTests
         "export the model from PyTorch with torch.onnx.export, or serve it as TorchScript (torch.jit.save in PyTorch, " +
         "torch.jit.load in TorchSharp).";
 
-    /// <summary>The refusal of a module with children that is neither Sequential nor IOnnxSequential.</summary>
+    /// <summary>The refusal of a module with children that is neither Sequential nor ISequentialModule.</summary>
     internal const string NotAChain =
-        "its forward is not known to apply its children in order. If it does, implement NeuralNet.Torch.Onnx.IOnnxSequential; " + Alternatives;
+        "its forward is not known to apply its children in order. If it does, implement NeuralNet.Torch.ISequentialModule; " + Alternatives;
 
     private TempFolder _folder = null!;
 
@@ -155,7 +155,7 @@ public sealed class ExportRefusalTests
         var act = () => model.ExportOnnx(_folder.File("residual.onnx"), new OnnxExportOptions { InputShape = [1, 8, 8] });
 
         act.Should().Throw<NotSupportedException>().WithMessage(
-            "Cannot export 'block' (NeuralNet.Torch.Tests.Onnx.DeclaredResidualBlock) to ONNX: it declares IOnnxSequential with the " +
+            "Cannot export 'block' (NeuralNet.Torch.Tests.Onnx.DeclaredResidualBlock) to ONNX: it declares ISequentialModule with the " +
             "children [conv, bn, relu], but on a random batch its forward differs from applying them in that order (largest " +
             "difference *); " + Alternatives);
         Directory.GetFileSystemEntries(_folder.Path).Should().BeEmpty();

@@ -289,7 +289,7 @@ public sealed class OnnxExportTests
             "AdaptiveAvgPool2d, AlphaDropout, AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, BinaryStep, Conv1d, Conv2d, Dropout, " +
             "Dropout1d, Dropout2d, Dropout3d, ELU, FeatureAlphaDropout, Flatten, GELU, Hardtanh, Identity, LayerNorm, LeakyReLU, " +
             "Linear, LogSoftmax, MaxPool1d, MaxPool2d, ReLU, ReLU6, SiLU, Sigmoid, Softmax, Softplus, Tanh, Unflatten, nested in " +
-            "Sequential and in modules that implement NeuralNet.Torch.Onnx.IOnnxSequential; for anything else, export the model " +
+            "Sequential and in modules that implement NeuralNet.Torch.ISequentialModule; for anything else, export the model " +
             "from PyTorch with torch.onnx.export, or serve it as TorchScript.");
         Directory.GetFileSystemEntries(_folder.Path).Should().BeEmpty();
     }
@@ -344,7 +344,7 @@ public sealed class OnnxExportTests
         var act = () => model.ExportOnnx(new MemoryStream());
 
         act.Should().Throw<NotSupportedException>().WithMessage(
-            "Cannot export '1' (NeuralNet.Torch.Tests.Onnx.ResidualBlock) to ONNX: it declares IOnnxSequential with the children " +
+            "Cannot export '1' (NeuralNet.Torch.Tests.Onnx.ResidualBlock) to ONNX: it declares ISequentialModule with the children " +
             "[fc], but on a random batch its forward differs from applying them in that order (largest difference *); " +
             ExportRefusalTests.Alternatives);
     }

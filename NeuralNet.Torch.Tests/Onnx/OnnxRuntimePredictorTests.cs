@@ -1,7 +1,5 @@
 using System.Runtime;
 using Microsoft.ML.OnnxRuntime;
-using NeuralNet.Torch.Onnx;
-using NeuralNet.Torch.Prediction;
 using NeuralNet.Torch.Serving;
 using NeuralNet.Torch.Tests.TestSupport;
 using TorchSharp;

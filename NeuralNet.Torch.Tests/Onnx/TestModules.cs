@@ -1,4 +1,3 @@
-using NeuralNet.Torch.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,7 +9,7 @@ namespace NeuralNet.Torch.Tests.Onnx;
 #pragma warning disable IDE1006, SA1300 // naming: these names ARE the modules' keys
 
 /// <summary>A custom block that declares (truthfully) that forward applies its children in order.</summary>
-internal sealed class DeclaredBlock : Module<Tensor, Tensor>, IOnnxSequential
+internal sealed class DeclaredBlock : Module<Tensor, Tensor>, ISequentialModule
 {
     private readonly Linear fc;
     private readonly Module<Tensor, Tensor> act;
@@ -33,7 +32,7 @@ internal sealed class DeclaredBlock : Module<Tensor, Tensor>, IOnnxSequential
 }
 
 /// <summary>Conv2d (3x3, padding 1), BatchNorm2d, ReLU, declared sequential.</summary>
-internal sealed class ConvBlock : Module<Tensor, Tensor>, IOnnxSequential
+internal sealed class ConvBlock : Module<Tensor, Tensor>, ISequentialModule
 {
     private readonly Conv2d conv;
     private readonly BatchNorm2d bn;
@@ -58,7 +57,7 @@ internal sealed class ConvBlock : Module<Tensor, Tensor>, IOnnxSequential
 }
 
 /// <summary>A residual block that falsely declares its forward sequential.</summary>
-internal sealed class ResidualBlock : Module<Tensor, Tensor>, IOnnxSequential
+internal sealed class ResidualBlock : Module<Tensor, Tensor>, ISequentialModule
 {
     private readonly Linear fc;
 
@@ -79,7 +78,7 @@ internal sealed class ResidualBlock : Module<Tensor, Tensor>, IOnnxSequential
 }
 
 /// <summary>relu(x + bn(conv(x))): a residual block that falsely declares its forward the chain conv, bn, relu.</summary>
-internal sealed class DeclaredResidualBlock : Module<Tensor, Tensor>, IOnnxSequential
+internal sealed class DeclaredResidualBlock : Module<Tensor, Tensor>, ISequentialModule
 {
     private readonly Conv2d conv;
     private readonly BatchNorm2d bn;
@@ -119,7 +118,7 @@ internal sealed class UndeclaredBlock : Module<Tensor, Tensor>
 }
 
 /// <summary>The document's model with a Dropout at <c>linear_relu_stack.3</c>.</summary>
-internal sealed class DropoutNetwork : Module<Tensor, Tensor>, IOnnxSequential
+internal sealed class DropoutNetwork : Module<Tensor, Tensor>, ISequentialModule
 {
     private readonly Flatten flatten;
     private readonly Sequential linear_relu_stack;

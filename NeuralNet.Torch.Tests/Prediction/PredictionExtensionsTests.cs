@@ -1,3 +1,4 @@
+using NeuralNet.Torch.Inference;
 using NeuralNet.Torch.Prediction;
 using NeuralNet.Torch.Tests.TestSupport;
 using TorchSharp;
@@ -104,6 +105,29 @@ public sealed class PredictionExtensionsTests
         var act = () => _model.PredictOne(x);
 
         act.Should().Throw<ArgumentException>().WithMessage($"Expected one image of shape*; found {text}.*");
+    }
+
+    [Test]
+    public void PredictAndPredictOne_TheDocumentsModelThroughAModuleVariable_FollowTheSameRules()
+    {
+        nn.Module<Tensor, Tensor> asModule = _model;
+        using var image = torch.rand(28, 28);
+        using var notOneImage = torch.rand(1, 2, 392);
+        using var bytes = torch.zeros(new long[] { 2, 28, 28 }, ScalarType.Byte);
+        var options = new InferenceOptions { PackedMaxBatchSize = 0 };
+
+        var expected = _model.PredictOne(image);
+        foreach (var actual in new[] { asModule.PredictOne(image), asModule.PredictOne(image, options), _model.PredictOne(image, options) })
+        {
+            actual.Class.Should().Be(expected.Class);
+            actual.Probabilities.Should().HaveCount(10).And.Subject.Zip(expected.Probabilities, (a, e) => Math.Abs(a - e)).Max().Should().BeLessThan(1e-5f);
+        }
+        asModule.Invoking(m => m.PredictOne(notOneImage)).Should().Throw<ArgumentException>()
+            .WithMessage("Expected one image of shape*; found [1, 2, 392].*").Which.ParamName.Should().Be("sample");
+        _model.Invoking(m => m.PredictOne(notOneImage, options)).Should().Throw<ArgumentException>()
+            .WithMessage("Expected one image of shape*; found [1, 2, 392].*");
+        asModule.Invoking(m => m.Predict(bytes)).Should().Throw<ArgumentException>()
+            .WithMessage("Expected a floating-point tensor (float32 pixels in [0, 1]); found dtype Byte.*").Which.ParamName.Should().Be("input");
     }
 
     [TestCase(ScalarType.Byte)]

@@ -1,4 +1,4 @@
-using NeuralNet.Torch.Prediction;
+using NeuralNet.Torch.Inference;
 using NeuralNet.Torch.Tests.Oracle;
 
 namespace NeuralNet.Torch.Tests.Prediction;

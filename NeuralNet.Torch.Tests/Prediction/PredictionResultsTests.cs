@@ -1,5 +1,5 @@
 using FluentAssertions;
-using NeuralNet.Torch.Prediction;
+using NeuralNet.Torch.Inference;
 using TorchSharp;
 
 namespace NeuralNet.Torch.Tests.Prediction;

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using NeuralNet.Torch.Prediction;
 using NeuralNet.Torch.Serving;
 using NeuralNet.Torch.Tests.Oracle;
 using NeuralNet.Torch.Tests.TestSupport;

@@ -1,4 +1,3 @@
-using NeuralNet.Torch.Prediction;
 using TorchSharp;
 using static TorchSharp.torch;
 

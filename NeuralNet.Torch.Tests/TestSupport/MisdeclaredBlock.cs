@@ -1,4 +1,3 @@
-using NeuralNet.Torch.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -7,8 +6,8 @@ namespace NeuralNet.Torch.Tests.TestSupport;
 
 #pragma warning disable IDE1006, SA1300 // naming: these names ARE the modules' keys
 
-/// <summary>A block whose <see cref="IOnnxSequential"/> declaration names one child twice and leaves the other out.</summary>
-internal sealed class MisdeclaredBlock : Module<Tensor, Tensor>, IOnnxSequential
+/// <summary>A block whose <see cref="ISequentialModule"/> declaration names one child twice and leaves the other out.</summary>
+internal sealed class MisdeclaredBlock : Module<Tensor, Tensor>, ISequentialModule
 {
     private readonly Linear fc;
     private readonly ReLU act;

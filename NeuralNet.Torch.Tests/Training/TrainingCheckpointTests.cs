@@ -32,7 +32,6 @@ public sealed class TrainingCheckpointTests
     [TearDown]
     public void Dispose()
     {
-        CheckpointStore.WrapStreamForTests = null;
         _train.Dispose();
         _test.Dispose();
         _folder.Dispose();
@@ -134,6 +133,9 @@ public sealed class TrainingCheckpointTests
         using var model = new BatchNormCnn();
         var directory = _folder.Path;
         byte[]? epoch1Model = null, epoch1State = null;
+        var failNow = false;
+        Stream Wrap(string path, Stream stream) =>
+            failNow && Path.GetFileName(path) == failing ? new FailingStream(stream, failAfterBytes: 20) : stream;
         var options = new TrainingOptions
         {
             Epochs = 3, BatchSize = 32, CheckpointDirectory = directory, Optimizer = p => optim.Adam(p, 1e-3),
@@ -143,16 +145,14 @@ public sealed class TrainingCheckpointTests
                 {
                     epoch1Model = File.ReadAllBytes(Path.Combine(directory, "epoch-0001.pth"));
                     epoch1State = File.ReadAllBytes(Path.Combine(directory, "epoch-0001.state"));
-                    CheckpointStore.WrapStreamForTests = (path, stream) =>
-                        Path.GetFileName(path) == failing ? new FailingStream(stream, failAfterBytes: 20) : stream;
+                    failNow = true;
                 }
             }),
         };
 
-        FluentActions.Invoking(() => Trainer.Fit(model, _train, _test, options))
+        FluentActions.Invoking(() => Trainer.FitCore(model, _train, _test, options, resume: false, Wrap, CancellationToken.None))
             .Should().Throw<CheckpointException>().WithMessage($"Cannot save checkpoint '*{failing}': disk full*");
 
-        CheckpointStore.WrapStreamForTests = null;
         TrainingCheckpoint.TryRead(directory)!.Epoch.Should().Be(1);
         File.ReadAllBytes(Path.Combine(directory, "epoch-0001.pth")).Should().Equal(epoch1Model);
         File.ReadAllBytes(Path.Combine(directory, "epoch-0001.state")).Should().Equal(epoch1State);

@@ -1,5 +1,4 @@
 using NeuralNet.Torch.Native;
-using NeuralNet.Torch.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -9,7 +8,7 @@ namespace NeuralNet.Torch.Tests.Zoo;
 /// <summary>zoo.py's <c>BatchNormCnn</c>: Conv2d (no bias), BatchNorm2d, ReLU, MaxPool2d twice, Dropout(0.25),
 /// flatten, Linear(1568, 64), ReLU, Dropout(0.5), Linear(64, 10). Input <c>[N, 1, 28, 28]</c>. The dropout rates can
 /// be changed (zoo.py's <c>feature_dropout</c>, <c>classifier_dropout</c>): 0 takes randomness out of training.</summary>
-public sealed class BatchNormCnn : Module<Tensor, Tensor>, IOnnxSequential
+public sealed class BatchNormCnn : Module<Tensor, Tensor>, ISequentialModule
 {
     private readonly Sequential features;
     private readonly Flatten flatten;
@@ -26,7 +25,7 @@ public sealed class BatchNormCnn : Module<Tensor, Tensor>, IOnnxSequential
         RegisterComponents();
     }
 
-    IReadOnlyList<string> IOnnxSequential.SequentialChildren => [nameof(features), nameof(flatten), nameof(classifier)];
+    IReadOnlyList<string> ISequentialModule.SequentialChildren => [nameof(features), nameof(flatten), nameof(classifier)];
 
     public override Tensor forward(Tensor x)
     {

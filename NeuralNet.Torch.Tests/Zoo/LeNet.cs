@@ -1,5 +1,4 @@
 using NeuralNet.Torch.Native;
-using NeuralNet.Torch.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -8,7 +7,7 @@ namespace NeuralNet.Torch.Tests.Zoo;
 
 /// <summary>zoo.py's <c>LeNet</c>: features (two Conv2d + ReLU + MaxPool2d), flatten, classifier (three Linear).
 /// Input <c>[N, 1, 28, 28]</c>, output <c>[N, 10]</c>.</summary>
-public sealed class LeNet : Module<Tensor, Tensor>, IOnnxSequential
+public sealed class LeNet : Module<Tensor, Tensor>, ISequentialModule
 {
     private readonly Sequential features;
     private readonly Flatten flatten;
@@ -24,7 +23,7 @@ public sealed class LeNet : Module<Tensor, Tensor>, IOnnxSequential
         RegisterComponents();
     }
 
-    IReadOnlyList<string> IOnnxSequential.SequentialChildren => [nameof(features), nameof(flatten), nameof(classifier)];
+    IReadOnlyList<string> ISequentialModule.SequentialChildren => [nameof(features), nameof(flatten), nameof(classifier)];
 
     public override Tensor forward(Tensor x)
     {

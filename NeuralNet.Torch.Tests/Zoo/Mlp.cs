@@ -1,5 +1,4 @@
 using NeuralNet.Torch.Native;
-using NeuralNet.Torch.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -7,7 +6,7 @@ using static TorchSharp.torch.nn;
 namespace NeuralNet.Torch.Tests.Zoo;
 
 /// <summary>zoo.py's <c>Mlp</c>: Flatten, then Linear(784, 256), ReLU, Linear(256, 128), ReLU, Linear(128, 10).</summary>
-public sealed class Mlp : Module<Tensor, Tensor>, IOnnxSequential
+public sealed class Mlp : Module<Tensor, Tensor>, ISequentialModule
 {
     // Field names are PyTorch's attribute names: they are the state_dict keys.
     private readonly Flatten flatten;
@@ -20,7 +19,7 @@ public sealed class Mlp : Module<Tensor, Tensor>, IOnnxSequential
         RegisterComponents();
     }
 
-    IReadOnlyList<string> IOnnxSequential.SequentialChildren => [nameof(flatten), nameof(layers)];
+    IReadOnlyList<string> ISequentialModule.SequentialChildren => [nameof(flatten), nameof(layers)];
 
     public override Tensor forward(Tensor x)
     {

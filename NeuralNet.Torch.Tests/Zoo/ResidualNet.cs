@@ -1,5 +1,4 @@
 using NeuralNet.Torch.Native;
-using NeuralNet.Torch.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -9,7 +8,7 @@ namespace NeuralNet.Torch.Tests.Zoo;
 /// <summary>zoo.py's <c>ResidualNet</c>: stem (Conv2d, BatchNorm2d, ReLU), one <see cref="ResidualBlock"/>,
 /// AdaptiveAvgPool2d(1), flatten, Linear(8, 10). Its own forward is a chain of its children (declared), but the
 /// block's is not.</summary>
-public sealed class ResidualNet : Module<Tensor, Tensor>, IOnnxSequential
+public sealed class ResidualNet : Module<Tensor, Tensor>, ISequentialModule
 {
     private readonly Sequential stem;
     private readonly ResidualBlock block;
@@ -27,7 +26,7 @@ public sealed class ResidualNet : Module<Tensor, Tensor>, IOnnxSequential
         RegisterComponents();
     }
 
-    IReadOnlyList<string> IOnnxSequential.SequentialChildren => [nameof(stem), nameof(block), nameof(pool), nameof(flatten), nameof(fc)];
+    IReadOnlyList<string> ISequentialModule.SequentialChildren => [nameof(stem), nameof(block), nameof(pool), nameof(flatten), nameof(fc)];
 
     public override Tensor forward(Tensor x)
     {

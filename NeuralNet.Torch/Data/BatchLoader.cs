@@ -1,5 +1,4 @@
 using System.Collections;
-using NeuralNet.Torch.Inspection;
 using NeuralNet.Torch.Native;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -6,4 +6,4 @@ namespace NeuralNet.Torch.Data;
 /// <param name="Rows">Rows per image (28 for MNIST and FashionMNIST).</param>
 /// <param name="Columns">Columns per image (28 for MNIST and FashionMNIST).</param>
 /// <param name="Pixels">All pixels, <c>Count * Rows * Columns</c> bytes; 0 is background and 255 full intensity.</param>
-public sealed record IdxImages(int Count, int Rows, int Columns, byte[] Pixels);
+internal sealed record IdxImages(int Count, int Rows, int Columns, byte[] Pixels);

@@ -16,7 +16,7 @@ namespace NeuralNet.Torch.Data;
 /// announces. Every problem raises <see cref="IdxFormatException"/> with the file's path and what is wrong in the
 /// message.</para>
 /// </remarks>
-public static class IdxReader
+internal static class IdxReader
 {
     /// <summary>The magic number of an images file: unsigned bytes, three dimensions (count, rows, columns).</summary>
     public const int ImagesMagic = 0x00000803;

@@ -1,4 +1,3 @@
-using NeuralNet.Torch.Inspection;
 using NeuralNet.Torch.Native;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -111,7 +110,8 @@ public sealed class ImageDataset : IDataset, IDisposable
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="classNames"/> is empty.</exception>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
-    /// <exception cref="IdxFormatException">A file is not valid IDX (see <see cref="IdxReader"/>), the two files
+    /// <exception cref="IdxFormatException">A file is not valid IDX (the magic number, each size and the byte count are
+    /// checked; gzip is recognised by its magic bytes, whatever the name), the two files
     /// hold different numbers of samples, or a label is not below the number of classes; the message names the file.</exception>
     public static ImageDataset FromIdxFiles(string imagesPath, string labelsPath, IReadOnlyList<string> classNames)
     {

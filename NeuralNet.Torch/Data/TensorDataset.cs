@@ -1,4 +1,3 @@
-using NeuralNet.Torch.Inspection;
 using NeuralNet.Torch.Native;
 using TorchSharp;
 using static TorchSharp.torch;

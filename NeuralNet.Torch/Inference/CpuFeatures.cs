@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics.X86;
 namespace NeuralNet.Torch.Inference;
 
 /// <summary>What the CPU offers to the inference paths.</summary>
-public static class CpuFeatures
+internal static class CpuFeatures
 {
     private static readonly Lazy<bool> Bf16 = new(DetectAvx512BFloat16);
 

@@ -1,8 +1,5 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using NeuralNet.Torch.Inspection;
-using NeuralNet.Torch.Onnx;
-using NeuralNet.Torch.Prediction;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -95,7 +92,7 @@ public sealed class FrozenModel : IDisposable
     /// <exception cref="NotSupportedException">bfloat16 is asked for, but the copy is not on the CPU or the CPU has no
     /// AVX512_BF16.</exception>
     /// <exception cref="ObjectDisposedException">The frozen model is disposed.</exception>
-    public InferencePath ChoosePath(long batchSize, InferenceOptions? options = null)
+    internal InferencePath ChoosePath(long batchSize, InferenceOptions? options = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(batchSize);
         ThrowIfDisposed();
@@ -220,18 +217,8 @@ public sealed class FrozenModel : IDisposable
             options.ClassNames, paramName, "input");
     }
 
-    private InferencePath Choose(long batchSize, InferenceOptions options)
-    {
-        if (options.Precision == InferencePrecision.BFloat16)
-        {
-            PackedInference.RequireBFloat16(Device.type);
-        }
-        if (batchSize <= options.PackedMaxBatchSize)
-        {
-            return _plan is not null ? InferencePath.Packed : InferencePath.LibTorch;
-        }
-        return options.Precision == InferencePrecision.BFloat16 ? InferencePath.LibTorchBFloat16 : InferencePath.LibTorch;
-    }
+    private InferencePath Choose(long batchSize, InferenceOptions options) =>
+        PathChoice.Choose(batchSize, options, Device.type, packed: _plan is not null);
 
     private int PrepareSpans(ReadOnlySpan<float> samples, int outputLength, string outputName)
     {
@@ -317,7 +304,7 @@ public sealed class FrozenModel : IDisposable
         }
     }
 
-    // The copy must compute what the model's own forward computes: this catches an IOnnxSequential declaration that
+    // The copy must compute what the model's own forward computes: this catches an ISequentialModule declaration that
     // is not true (a residual add, a scaling) before anything is served from the copy.
     private void Verify(nn.Module<Tensor, Tensor> model)
     {
@@ -346,7 +333,7 @@ public sealed class FrozenModel : IDisposable
             : $"shape {ShapeText.Of(own.shape)} against {ShapeText.Of(chained.shape)}";
         throw new NotSupportedException(
             "Cannot freeze the model: on a random batch its forward differs from the chain of its modules " +
-            $"[Flatten] Linear (ReLU Linear)* [ReLU] ({difference}); a module that implements {nameof(IOnnxSequential)} must " +
+            $"[Flatten] Linear (ReLU Linear)* [ReLU] ({difference}); a module that implements {nameof(ISequentialModule)} must " +
             "apply its declared children in order and do nothing else.");
     }
 

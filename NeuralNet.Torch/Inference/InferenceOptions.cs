@@ -27,7 +27,7 @@ public sealed record InferenceOptions
     public InferencePrecision Precision { get; init; } = InferencePrecision.Float32;
 
     /// <summary>The name of each class, in the order of the model's outputs, for
-    /// <see cref="Prediction.ClassPrediction.Label"/> (e.g. FashionMNIST's <c>T-shirt/top</c> ... <c>Ankle boot</c>);
+    /// <see cref="ClassPrediction.Label"/> (e.g. FashionMNIST's <c>T-shirt/top</c> ... <c>Ankle boot</c>);
     /// null (the default) for no labels. A prediction refuses names whose count is not the model's number of classes
     /// (<see cref="ArgumentException"/>, naming both counts). The list is copied when set.</summary>
     /// <exception cref="ArgumentException">Set to a list holding a null name.</exception>

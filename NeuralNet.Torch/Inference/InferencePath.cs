@@ -2,7 +2,7 @@ namespace NeuralNet.Torch.Inference;
 
 /// <summary>Which implementation runs a prediction (see <see cref="PackedInference.ChoosePath"/> and
 /// <see cref="FrozenModel.ChoosePath"/>).</summary>
-public enum InferencePath
+internal enum InferencePath
 {
     /// <summary>The managed float32 path: managed SIMD kernels (AVX-512, AVX2 or 128-bit) split across two cores, over a live
     /// model's parameters or a frozen model's copy. For small batches of a float32 MLP chain on the CPU.</summary>

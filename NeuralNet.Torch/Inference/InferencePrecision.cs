@@ -13,13 +13,10 @@ public enum InferencePrecision
     /// <see cref="InferenceOptions.PackedMaxBatchSize"/>) still run the exact float32 packed path, which is faster
     /// there.</summary>
     /// <remarks>
-    /// <para>Measured on this project's CPU (AMD EPYC Zen 5, 2 cores) with the three real FashionMNIST-trained
-    /// quickstart checkpoints on the 10,000 MNIST t10k images (the models are FashionMNIST-trained, so agreement with
-    /// float32 is the number that matters): argmax agreement with float32 99.62% to 99.69% (31 to 38 images of 10,000
-    /// differ, all where the top two probabilities are within rounding of each other), largest absolute probability
-    /// difference 0.0016 to 0.0025; accuracy against the MNIST labels moves by at most 0.04 points. See
-    /// benchmarks/README.md for the table and the batch-4096 throughput.</para>
-    /// <para>Only for MLP chains on the CPU, and only where <see cref="CpuFeatures.HasAvx512BFloat16"/> is true:
+    /// <para>The accuracy cost on real checkpoints and images (how often the class differs from float32's, and the
+    /// largest probability difference) and the large-batch throughput are in benchmarks/README.md; the classes that
+    /// differ are those whose top two probabilities are within rounding of each other.</para>
+    /// <para>Only for MLP chains on the CPU, and only on CPUs with AVX512_BF16 (as .NET sees them):
     /// elsewhere a prediction that asks for it (at any batch size) throws <see cref="NotSupportedException"/> naming
     /// the reason, rather than silently running float32 or a slower emulation.</para>
     /// </remarks>

@@ -1,4 +1,3 @@
-using NeuralNet.Torch.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -7,17 +6,19 @@ namespace NeuralNet.Torch.Inference;
 
 /// <summary>
 /// A module recognised by its structure as the chain <c>[Flatten] Linear (ReLU Linear)* [ReLU]</c>: the modules its
-/// forward applies, found through TorchSharp <c>Sequential</c>s and <see cref="IOnnxSequential"/> children (in their
-/// declared order), whatever the model's class, widths and depth.
+/// forward applies, found by <see cref="ModuleChain"/> through TorchSharp <c>Sequential</c>s and
+/// <see cref="ISequentialModule"/> children (in their declared order), whatever the model's class, widths and depth.
 /// </summary>
 /// <remarks>Read at the moment of the call: the chain holds the live <see cref="Linear"/> modules, not their values.
-/// An <see cref="IOnnxSequential"/> declaration is taken as the promise it is (its forward applies the named children
+/// An <see cref="ISequentialModule"/> declaration is taken as the promise it is (its forward applies the named children
 /// in order, each once, and nothing else), after the same check of its names as the exporter's;
 /// <see cref="PackedInference.Freeze"/> also checks it against the model's own forward.</remarks>
 internal sealed class MlpChain
 {
+    private static readonly Func<nn.Module, bool> IsLayer = module => module is Flatten or Linear or ReLU;
+
     [ThreadStatic]
-    private static List<(ModulePath?, nn.Module)>? _leaves;
+    private static List<ChainLink>? _leaves;
 
     private MlpChain(Linear[] layers, bool flattensInput, bool finalRelu)
     {
@@ -51,20 +52,27 @@ internal sealed class MlpChain
     /// <remarks>Called at every prediction, so the walk first runs without the modules' paths; only when the model is
     /// not a chain does it run again with them, for the reason.</remarks>
     public static bool TryFind(nn.Module model, out MlpChain chain, out string reason) =>
-        TryFind(model, null, out chain, out reason) || TryFind(model, ModulePath.Root, out chain, out reason);
+        TryFind(model, paths: false, out chain, out reason) || TryFind(model, paths: true, out chain, out reason);
 
-    private static bool TryFind(nn.Module model, ModulePath? root, out MlpChain chain, out string reason)
+    /// <summary>Finds the chain in <paramref name="model"/>, without the words of why not: the walk of every live
+    /// prediction, which needs the reason only to refuse bfloat16.</summary>
+    public static bool TryFind(nn.Module model, out MlpChain chain) => TryFind(model, paths: false, out chain, out _);
+
+    private static bool TryFind(nn.Module model, bool paths, out MlpChain chain, out string reason)
     {
         // The calling thread's list, reused: the walk runs at every live prediction.
-        var leaves = _leaves ??= new List<(ModulePath?, nn.Module)>(16);
+        var leaves = _leaves ??= new List<ChainLink>(16);
         try
         {
-            if (!Collect(model, root, leaves, out reason))
+            // Own tensors of a declaring module are not looked for here (Freeze checks the whole chain against
+            // forward instead): this runs at every call.
+            if (!ModuleChain.TryWalk(model, leaves, paths, IsLayer, acceptDeclared: null, out var stop))
             {
                 chain = null!;
+                reason = paths ? Reason(stop) : "";
                 return false;
             }
-            return Parse(leaves, out chain, out reason);
+            return Parse(leaves, paths, out chain, out reason);
         }
         finally
         {
@@ -73,7 +81,7 @@ internal sealed class MlpChain
     }
 
     // The leaves read as the grammar [Flatten] Linear (ReLU Linear)* [ReLU].
-    private static bool Parse(List<(ModulePath? Path, nn.Module Module)> leaves, out MlpChain chain, out string reason)
+    private static bool Parse(List<ChainLink> leaves, bool paths, out MlpChain chain, out string reason)
     {
         chain = null!;
         var i = 0;
@@ -82,7 +90,7 @@ internal sealed class MlpChain
         {
             if (flatten.start_dim != 1 || flatten.end_dim != -1)
             {
-                reason = $"{Describe(leaves[i])} flattens dimensions {flatten.start_dim} to {flatten.end_dim}, not 1 to -1";
+                reason = $"{Describe(leaves[i], paths)} flattens dimensions {flatten.start_dim} to {flatten.end_dim}, not 1 to -1";
                 return false;
             }
             flattens = true;
@@ -93,7 +101,7 @@ internal sealed class MlpChain
         {
             if (leaves[i].Module is not Linear linear)
             {
-                reason = $"{Describe(leaves[i])} comes where the chain [Flatten] Linear (ReLU Linear)* [ReLU] needs a Linear";
+                reason = $"{Describe(leaves[i], paths)} comes where the chain [Flatten] Linear (ReLU Linear)* [ReLU] needs a Linear";
                 return false;
             }
             layers.Add(linear);
@@ -104,7 +112,7 @@ internal sealed class MlpChain
             }
             if (leaves[i].Module is not ReLU)
             {
-                reason = $"{Describe(leaves[i])} follows a Linear where the chain [Flatten] Linear (ReLU Linear)* [ReLU] needs a ReLU or its end";
+                reason = $"{Describe(leaves[i], paths)} follows a Linear where the chain [Flatten] Linear (ReLU Linear)* [ReLU] needs a ReLU or its end";
                 return false;
             }
             i++;
@@ -120,118 +128,21 @@ internal sealed class MlpChain
         return true;
     }
 
-    // The modules forward applies, in order; false (with the reason) at the first module it cannot vouch for.
-    private static bool Collect(nn.Module module, ModulePath? path, List<(ModulePath?, nn.Module)> leaves, out string reason)
+    private static string Reason(ChainStop stop)
     {
-        reason = "";
-        if (module is Flatten or Linear or ReLU)
+        var module = ModuleChain.Describe(stop.Path, stop.Module);
+        return stop.Kind switch
         {
-            leaves.Add((path, module));
-            return true;
-        }
-        if (module.GetType() == typeof(Sequential))
-        {
-            var sequential = (Sequential)module;
-            for (var i = 0; i < sequential.Count; i++)
-            {
-                if (!Collect((nn.Module)sequential[i], path is null ? null : new ModulePath(path, sequential, i), leaves, out reason))
-                {
-                    return false;
-                }
-            }
-            return true;
-        }
-        if (module is not IOnnxSequential declared)
-        {
-            reason = $"{Describe((path, module))} is not Flatten, Linear, ReLU, a Sequential or an IOnnxSequential module";
-            return false;
-        }
-        // The declared children, each named once and every child named (as the exporter requires); own tensors are
-        // not looked for here (Freeze checks the whole chain against forward instead): this runs at every call.
-        var names = declared.SequentialChildren ?? [];
-        var children = module.named_children().ToList();
-        if (names.Count != children.Count)
-        {
-            reason = $"{Describe((path, module))} declares IOnnxSequential with {names.Count} children, but it has {children.Count}";
-            return false;
-        }
-        for (var i = 0; i < names.Count; i++)
-        {
-            var found = IndexOf(children, names[i]);
-            if (found < 0 || IndexOf(names, names[i]) != i)
-            {
-                reason = $"{Describe((path, module))} declares IOnnxSequential with the children [{string.Join(", ", names)}], " +
-                    $"but it has [{string.Join(", ", children.Select(c => c.name))}]";
-                return false;
-            }
-            if (!Collect(children[found].module, path is null ? null : new ModulePath(path, names[i]), leaves, out reason))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static int IndexOf(List<(string Name, nn.Module Module)> children, string name)
-    {
-        for (var i = 0; i < children.Count; i++)
-        {
-            if (string.Equals(children[i].Name, name, StringComparison.Ordinal))
-            {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private static int IndexOf(IReadOnlyList<string> names, string name)
-    {
-        for (var i = 0; i < names.Count; i++)
-        {
-            if (string.Equals(names[i], name, StringComparison.Ordinal))
-            {
-                return i;
-            }
-        }
-        return -1;
+            ChainStopKind.NotTensorToTensor => $"{module} declares ISequentialModule, but its forward does not take and return one tensor",
+            ChainStopKind.Misdeclared when stop.Declared.Count != stop.Children.Count =>
+                $"{module} declares ISequentialModule with {stop.Declared.Count} children, but it has {stop.Children.Count}",
+            ChainStopKind.Misdeclared =>
+                $"{module} declares ISequentialModule with the children [{string.Join(", ", stop.Declared)}], " +
+                $"but it has [{string.Join(", ", stop.Children)}]",
+            _ => $"{module} is not Flatten, Linear, ReLU, a Sequential or an ISequentialModule module",
+        };
     }
 
     // The words naming a module; in the walk without paths nothing (the walk with paths gives the reason).
-    private static string Describe((ModulePath? Path, nn.Module Module) leaf) =>
-        leaf.Path is null ? "" : OnnxGraphBuilder.Describe(leaf.Path.ToString(), leaf.Module);
-
-    // A module's dotted path (its named_modules() name), made into text only when a message needs it.
-    private sealed class ModulePath
-    {
-        public static readonly ModulePath Root = new(null, "");
-
-        private readonly ModulePath? _parent;
-        private readonly string? _name;
-        private readonly Sequential? _sequential;
-        private readonly int _index;
-
-        public ModulePath(ModulePath? parent, string name)
-        {
-            _parent = parent;
-            _name = name;
-        }
-
-        public ModulePath(ModulePath parent, Sequential sequential, int index)
-        {
-            _parent = parent;
-            _sequential = sequential;
-            _index = index;
-        }
-
-        public override string ToString()
-        {
-            if (_parent is null)
-            {
-                return "";
-            }
-            var name = _name ?? _sequential!.named_children().ElementAt(_index).name;
-            var parent = _parent.ToString();
-            return parent.Length == 0 ? name : parent + "." + name;
-        }
-    }
+    private static string Describe(ChainLink leaf, bool paths) => paths ? ModuleChain.Describe(leaf.Path, leaf.Module) : "";
 }

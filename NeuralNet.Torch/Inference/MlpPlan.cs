@@ -1,7 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using NeuralNet.Torch.Inspection;
-using NeuralNet.Torch.Prediction;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -113,7 +111,7 @@ internal sealed unsafe class MlpPlan
     /// <summary>See <see cref="Fits(Tensor)"/>.</summary>
     public static bool Fits(Tensor input, bool flattens, long inFeatures)
     {
-        // dim() and size(d), not shape: shape costs ~1.5 us through TorchSharp, a tenth of a batch-1 prediction.
+        // dim() and size(d), not shape: shape marshals a new array out of libtorch, which a batch-1 prediction notices.
         var dims = input.dim();
         if (!flattens)
         {

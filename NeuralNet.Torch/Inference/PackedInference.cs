@@ -1,5 +1,4 @@
 using NeuralNet.Torch.Native;
-using NeuralNet.Torch.Onnx;
 using NeuralNet.Torch.Prediction;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -15,9 +14,9 @@ namespace NeuralNet.Torch.Inference;
 /// </summary>
 /// <remarks>
 /// <para><b>Which models.</b> The chain is recognised by structure, not by class: the modules a model's forward
-/// applies are found through TorchSharp <c>Sequential</c>s and modules that implement <see cref="IOnnxSequential"/>
+/// applies are found through TorchSharp <c>Sequential</c>s and modules that implement <see cref="ISequentialModule"/>
 /// (in their declared order; <see cref="NeuralNetwork"/> is one), so a plain <c>Sequential</c>, the document's model and
-/// a user's own module all qualify. A module that declares <see cref="IOnnxSequential"/> promises that its forward
+/// a user's own module all qualify. A module that declares <see cref="ISequentialModule"/> promises that its forward
 /// applies those children in order and nothing else; <see cref="Freeze"/> checks that promise against the model's own
 /// forward, <c>model.Predict</c> relies on it as it stands. Anything else (a convolution, a Dropout, a residual add)
 /// runs libtorch.</para>
@@ -28,8 +27,8 @@ namespace NeuralNet.Torch.Inference;
 /// two layouts: one sample runs on the first two layers stored by columns, split in parts with no barrier between the
 /// layers (inputs that are exactly zero skip their column, so an MNIST image, about 81% background, reads about a
 /// quarter of the first layer's weights, and every sample skips the second layer's rows of the units ReLU zeroed);
-/// batches of 2 and 3 run on the hidden layers' rows interleaved 8 at a time. Measured on the documented model: 0.36x
-/// ONNX Runtime's batch-1 latency on real MNIST images frozen (benchmarks/README.md).</para>
+/// batches of 2 and 3 run on the hidden layers' rows interleaved 8 at a time. benchmarks/README.md compares both with
+/// libtorch and ONNX Runtime.</para>
 /// <para><b>When it is used.</b> For batches of up to <see cref="InferenceOptions.PackedMaxBatchSize"/> samples
 /// (default <see cref="DefaultMaxBatchSize"/>) when the chain's parameters are float32, contiguous and on the CPU and
 /// the input is a floating-point CPU tensor of the chain's input width per sample (float64, float16, bfloat16 and
@@ -47,11 +46,9 @@ namespace NeuralNet.Torch.Inference;
 /// </remarks>
 public static class PackedInference
 {
-    /// <summary>The default cut-over: batches up to this size run on the packed path. Measured on the project's
-    /// 2-core AMD EPYC (Zen 5) against libtorch 2.10's MKL path (benchmarks/README.md, <c>cutover</c>): the packed
-    /// path was 1.9x faster per image at 256 and 1.4x at 512, and at 4096 the two were within the machine's noise of
-    /// each other, so 256 keeps a clear margin. On other CPUs measure with the benchmark's <c>cutover</c> run and set
-    /// <see cref="InferenceOptions.PackedMaxBatchSize"/>.</summary>
+    /// <summary>The default cut-over: batches up to this size run on the packed path, with a clear margin over
+    /// libtorch's per-image time on the machine of the benchmark's <c>cutover</c> run (benchmarks/README.md). On other
+    /// CPUs measure with that run and set <see cref="InferenceOptions.PackedMaxBatchSize"/>.</summary>
     public const int DefaultMaxBatchSize = 256;
 
     private const string Chain = "[Flatten] Linear (ReLU Linear)* [ReLU]";
@@ -88,21 +85,14 @@ public static class PackedInference
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is negative.</exception>
     /// <exception cref="NotSupportedException">bfloat16 is asked for, but the model is not an MLP chain, not on the
     /// CPU, or the CPU has no AVX512_BF16.</exception>
-    public static InferencePath ChoosePath(this nn.Module<Tensor, Tensor> model, long batchSize, InferenceOptions? options = null)
+    internal static InferencePath ChoosePath(this nn.Module<Tensor, Tensor> model, long batchSize, InferenceOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfNegative(batchSize);
         options ??= InferenceOptions.Default;
-        var isChain = MlpChain.TryFind(model, out var chain, out var reason);
-        if (options.Precision == InferencePrecision.BFloat16)
-        {
-            RequireBFloat16(isChain ? chain : null, reason);
-        }
-        if (batchSize <= options.PackedMaxBatchSize)
-        {
-            return isChain && MlpPlan.TryLive(chain, out _, out _) ? InferencePath.Packed : InferencePath.LibTorch;
-        }
-        return options.Precision == InferencePrecision.BFloat16 ? InferencePath.LibTorchBFloat16 : InferencePath.LibTorch;
+        var isChain = MlpChain.TryFind(model, out var chain);
+        var packed = isChain && batchSize <= options.PackedMaxBatchSize && MlpPlan.TryLive(chain, out _, out _);
+        return PathChoice.Choose(batchSize, options, isChain ? chain.Layers[0].weight.device_type : null, packed, model);
     }
 
     /// <summary>Freezes an MLP chain: copies its weights into a <see cref="FrozenModel"/> that owns them and predicts
@@ -119,7 +109,7 @@ public static class PackedInference
     /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
     /// <exception cref="NotSupportedException">The model is not such a chain (the message says which module is not),
     /// its layers differ in dtype or device or do not chain, or its forward gives other results than the chain of its
-    /// modules (an <see cref="IOnnxSequential"/> declaration that is not true).</exception>
+    /// modules (an <see cref="ISequentialModule"/> declaration that is not true).</exception>
     public static FrozenModel Freeze(this nn.Module<Tensor, Tensor> model)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -130,32 +120,5 @@ public static class PackedInference
                 $"Freeze takes a model whose forward is the chain {Chain}; {reason}. Other models predict with model.Predict, which runs libtorch on their live weights.");
         }
         return new FrozenModel(model, chain);
-    }
-
-    /// <summary>Refuses <see cref="InferencePrecision.BFloat16"/> where it cannot run: a model that is not an MLP chain
-    /// (<paramref name="chain"/> null, <paramref name="reason"/> says why), one off the CPU, or a CPU without AVX512_BF16.</summary>
-    internal static void RequireBFloat16(MlpChain? chain, string reason)
-    {
-        if (chain is null)
-        {
-            throw new NotSupportedException(
-                $"InferencePrecision.BFloat16 runs models whose forward is the chain {Chain} only; {reason}. Use InferencePrecision.Float32.");
-        }
-        RequireBFloat16(chain.Layers[0].weight.device_type);
-    }
-
-    /// <summary>Refuses <see cref="InferencePrecision.BFloat16"/> off the CPU or on a CPU without AVX512_BF16.</summary>
-    internal static void RequireBFloat16(DeviceType device)
-    {
-        if (device != DeviceType.CPU)
-        {
-            throw new NotSupportedException($"InferencePrecision.BFloat16 runs on the CPU only; this model is on {device}. Use InferencePrecision.Float32.");
-        }
-        if (!CpuFeatures.HasAvx512BFloat16)
-        {
-            throw new NotSupportedException(
-                "InferencePrecision.BFloat16 needs a CPU with AVX512_BF16 (e.g. AMD Zen 4/5, Intel Cooper Lake or Sapphire Rapids and later); " +
-                "this CPU has none, and libtorch's emulation would be slower than float32. Use InferencePrecision.Float32.");
-        }
     }
 }

@@ -12,7 +12,7 @@ namespace NeuralNet.Torch.Onnx;
 /// <remarks>
 /// <para><b>What exports.</b> A model whose forward is a chain of these layers, nested in any way through
 /// <c>Sequential</c> and through custom modules that declare their forward sequential with
-/// <see cref="IOnnxSequential"/> (as <see cref="NeuralNetwork"/> does). Each becomes an exact graph: the operator of
+/// <see cref="ISequentialModule"/> (as <see cref="NeuralNetwork"/> does). Each becomes an exact graph: the operator of
 /// the same definition, or the formula libtorch evaluates.</para>
 /// <list type="table">
 /// <listheader><term>layer</term><description>ONNX</description></listheader>
@@ -54,7 +54,7 @@ namespace NeuralNet.Torch.Onnx;
 /// <c>divisor_override</c>, BatchNorm without running statistics, adaptive pooling with uneven windows, a
 /// <c>ceil_mode</c> that adds a window in one dimension and drops one in another); BatchNorm or dropout in training
 /// mode (call <c>model.eval()</c> first); and a module with children whose forward is not known to be their chain
-/// (neither <c>Sequential</c> nor <see cref="IOnnxSequential"/>, or a declaration its forward contradicts). A forward
+/// (neither <c>Sequential</c> nor <see cref="ISequentialModule"/>, or a declaration its forward contradicts). A forward
 /// that is not a chain of layers, such as a residual block's <c>x + f(x)</c>, cannot be exported from C#: export
 /// the model from PyTorch with <c>torch.onnx.export</c>, or serve it as TorchScript (<c>torch.jit.save</c> in
 /// PyTorch, <c>torch.jit.load</c> in TorchSharp).</para>
@@ -89,7 +89,7 @@ public static class OnnxExport
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty or whitespace, the options are invalid, the
     /// input shape is needed and not set, or it does not fit the model (the message names the layer).</exception>
     /// <exception cref="NotSupportedException">A module or one of its settings cannot be exported (the message gives its
-    /// path, type and the setting), a parameter is not float32, or an <see cref="IOnnxSequential"/> declaration is
+    /// path, type and the setting), a parameter is not float32, or an <see cref="ISequentialModule"/> declaration is
     /// false. Nothing is written.</exception>
     /// <exception cref="IOException">The folder does not exist, <paramref name="path"/> is a directory, or writing
     /// failed; the previous file, if any, is unchanged and no temporary file is left.</exception>

@@ -21,7 +21,7 @@ public sealed class OnnxExportOptions
     /// <see cref="ArgumentException"/> naming its first layer.</summary>
     public IReadOnlyList<long>? InputShape { get; set; }
 
-    /// <summary>Whether the exporter checks each <see cref="IOnnxSequential"/> module's declaration by running its
+    /// <summary>Whether the exporter checks each <see cref="ISequentialModule"/> module's declaration by running its
     /// <c>forward</c> against the chain of its children on a random batch. Default true; turn it off only for a module
     /// whose <c>forward</c> cannot run on random input.</summary>
     public bool VerifySequentialModules { get; set; } = true;

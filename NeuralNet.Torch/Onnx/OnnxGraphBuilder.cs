@@ -8,8 +8,8 @@ using Proto = global::Onnx;
 namespace NeuralNet.Torch.Onnx;
 
 /// <summary>Turns a module tree into an ONNX graph: flattens it into its chain of leaf layers
-/// (<see cref="ModuleChain"/>), maps each through the layer table (<see cref="LayerTable"/>, one class per family),
-/// tracking one sample's shape through the chain, and checks <see cref="IOnnxSequential"/> declarations against
+/// (<see cref="ExportChain"/>), maps each through the layer table (<see cref="LayerTable"/>, one class per family),
+/// tracking one sample's shape through the chain, and checks <see cref="ISequentialModule"/> declarations against
 /// forward. Everything is built in memory; nothing is written until it all succeeded.</summary>
 internal static class OnnxGraphBuilder
 {
@@ -18,12 +18,12 @@ internal static class OnnxGraphBuilder
 
     /// <summary>Builds the ONNX model of <paramref name="model"/>.</summary>
     /// <exception cref="NotSupportedException">A module, a parameter's element type, or a layer setting cannot be
-    /// exported, or an <see cref="IOnnxSequential"/> declaration is false; the message names the module's path and type.</exception>
+    /// exported, or an <see cref="ISequentialModule"/> declaration is false; the message names the module's path and type.</exception>
     /// <exception cref="ArgumentException">The options are invalid, or the input shape does not fit the model.</exception>
     public static (Proto.ModelProto Model, OnnxExportInfo Info) Build(nn.Module<Tensor, Tensor> model, OnnxExportOptions options)
     {
         CheckOptions(options);
-        var chain = ModuleChain.Flatten(model);
+        var chain = ExportChain.Flatten(model);
         var mappings = chain.Select(Mapping).ToList();
         CheckElementTypes(model);
         var inputShape = options.InputShape?.ToArray() ?? InferInputShape(chain);
@@ -63,18 +63,10 @@ internal static class OnnxGraphBuilder
         return (proto, info);
     }
 
-    /// <summary>The words naming a module in messages (see <see cref="ModuleChain.Describe"/>).</summary>
-    public static string Describe(string path, nn.Module module) => ModuleChain.Describe(path, module);
-
-    /// <summary>An <see cref="IOnnxSequential"/> module's children in declared order (see
-    /// <see cref="ModuleChain.DeclaredChildren"/>).</summary>
-    public static List<(string Name, nn.Module Module)> DeclaredChildren(nn.Module module, IOnnxSequential declared, string path) =>
-        ModuleChain.DeclaredChildren(module, declared, path);
-
     private static LayerMapping Mapping(ChainLink link) =>
         LayerTable.Find(link.Module.GetType()) ?? throw new NotSupportedException(
             $"Cannot export {ModuleChain.Describe(link.Path, link.Module)} to ONNX: the exporter knows {LayerTable.KnownTypes}, " +
-            "nested in Sequential and in modules that implement NeuralNet.Torch.Onnx.IOnnxSequential; for anything else, " +
+            "nested in Sequential and in modules that implement NeuralNet.Torch.ISequentialModule; for anything else, " +
             "export the model from PyTorch with torch.onnx.export, or serve it as TorchScript.");
 
     private static void CheckOptions(OnnxExportOptions options)

@@ -1,12 +1,11 @@
 using System.Globalization;
-using NeuralNet.Torch.Inspection;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace NeuralNet.Torch.Onnx;
 
-/// <summary>Checks <see cref="IOnnxSequential"/> declarations: each declaring module's own <c>forward</c> must give
+/// <summary>Checks <see cref="ISequentialModule"/> declarations: each declaring module's own <c>forward</c> must give
 /// what applying its children in the declared order gives, on a random batch.</summary>
 internal static class SequentialCheck
 {
@@ -55,9 +54,10 @@ internal static class SequentialCheck
         {
             return module.named_children().Aggregate(input, (x, child) => Replay(child.module, ModuleChain.Join(path, child.name), x));
         }
-        if (module is IOnnxSequential declared)
+        if (module is ISequentialModule declared)
         {
-            var children = ModuleChain.DeclaredChildren(module, declared, path);
+            // Well-formed: ExportChain.Flatten walked the same tree before.
+            var children = ModuleChain.DeclaredChildren(module, declared)!;
             var chained = children.Aggregate(input, (x, child) => Replay(child.Module, ModuleChain.Join(path, child.Name), x));
             var own = ((nn.Module<Tensor, Tensor>)module).forward(input);
             if (!own.shape.SequenceEqual(chained.shape) || !own.allclose(chained, rtol: 1e-5, atol: 1e-6, equal_nan: true))
@@ -66,9 +66,9 @@ internal static class SequentialCheck
                     ? "largest difference " + (own - chained).abs().nan_to_num(0).max().item<float>().ToString("G6", CultureInfo.InvariantCulture)
                     : $"shape {ShapeText.Of(own.shape)} against {ShapeText.Of(chained.shape)}";
                 throw new NotSupportedException(
-                    $"Cannot export {ModuleChain.Describe(path, module)} to ONNX: it declares IOnnxSequential with the children " +
+                    $"Cannot export {ModuleChain.Describe(path, module)} to ONNX: it declares ISequentialModule with the children " +
                     $"[{string.Join(", ", children.Select(c => c.Name))}], but on a random batch its forward differs from applying " +
-                    $"them in that order ({difference}); {ModuleChain.Alternatives}.");
+                    $"them in that order ({difference}); {ExportChain.Alternatives}.");
             }
             return chained;
         }

@@ -58,47 +58,28 @@ internal static class CheckpointFile
         });
     }
 
-    /// <summary>Writes a file through a temporary file in the same folder, flushed to disk and then renamed over the
-    /// target, so that the target is either the old file or the complete new one.</summary>
+    /// <summary>Writes a checkpoint file atomically (<see cref="AtomicFile"/>), every failure as a
+    /// <see cref="CheckpointException"/>.</summary>
     /// <param name="path">The target file.</param>
     /// <param name="write">Writes the whole content.</param>
-    /// <param name="wrapStream">For tests: wraps the file stream (e.g. to fail part-way).</param>
+    /// <param name="wrapStream">Wraps the file stream (the tests' way to fail part-way); null for none.</param>
     /// <exception cref="CheckpointException">The target is a directory, its folder does not exist, or writing failed;
     /// the previous file is then unchanged and no temporary file is left.</exception>
     public static void WriteAtomically(string path, Action<Stream> write, Func<Stream, Stream>? wrapStream = null)
     {
         var fullPath = Path.GetFullPath(path);
-        if (Directory.Exists(fullPath))
+        if (AtomicFile.TargetProblem(fullPath) is { } problem)
         {
-            throw new CheckpointException(fullPath, $"Cannot save checkpoint '{fullPath}': it is a directory.");
+            throw new CheckpointException(fullPath, $"Cannot save checkpoint '{fullPath}': {problem}.");
         }
-        var folder = Path.GetDirectoryName(fullPath)!;
-        if (!Directory.Exists(folder))
-        {
-            throw new CheckpointException(fullPath, $"Cannot save checkpoint '{fullPath}': the folder '{folder}' does not exist.");
-        }
-        var temporary = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                var stream = wrapStream?.Invoke(file) ?? file;
-                write(stream);
-                stream.Flush();
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, fullPath, overwrite: true);
+            AtomicFile.Write(fullPath, write, wrapStream);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or NotSupportedException)
         {
-            TryDelete(temporary);
             throw new CheckpointException(fullPath,
                 $"Cannot save checkpoint '{fullPath}': {e.Message.TrimEnd('.')}. The previous file, if any, is unchanged.", e);
-        }
-        catch
-        {
-            TryDelete(temporary);
-            throw;
         }
     }
 
@@ -180,18 +161,6 @@ internal static class CheckpointFile
                 _ => $"the file could not be read ({e.Message.TrimEnd('.')})",
             };
             throw new CheckpointException(fullPath, $"{lead}: {problem}.", e);
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Best effort: the original error matters more.
         }
     }
 }

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
 using System.Text;
-using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Persistence;
 

@@ -1,6 +1,5 @@
 using System.IO.Compression;
 using System.Text;
-using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Persistence;
 

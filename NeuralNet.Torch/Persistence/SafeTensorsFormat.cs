@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Persistence;
 
@@ -24,17 +23,6 @@ internal static class SafeTensorsFormat
     public const long MaxHeaderBytes = 100_000_000;
 
     private const string MetadataKey = "__metadata__";
-
-    /// <summary>True when the first bytes look like a safetensors header (used for detection only).</summary>
-    public static bool LooksLike(ReadOnlySpan<byte> start, long fileLength)
-    {
-        if (start.Length < 9)
-        {
-            return false;
-        }
-        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(start);
-        return headerLength >= 2 && headerLength <= MaxHeaderBytes && headerLength <= (ulong)(fileLength - 8) && start[8] == (byte)'{';
-    }
 
     /// <summary>Reads every tensor.</summary>
     /// <exception cref="InvalidDataException">The file breaks one of the rules above.</exception>

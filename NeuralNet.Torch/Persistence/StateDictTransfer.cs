@@ -1,4 +1,3 @@
-using NeuralNet.Torch.Inspection;
 using TorchSharp;
 using static TorchSharp.torch.nn;
 using static TorchSharp.torch;

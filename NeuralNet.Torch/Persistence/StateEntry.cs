@@ -1,4 +1,3 @@
-using NeuralNet.Torch.Inspection;
 using static TorchSharp.torch;
 
 namespace NeuralNet.Torch.Persistence;

@@ -1,5 +1,4 @@
 using System.Text;
-using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Persistence;
 

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using NeuralNet.Torch.Inference;
-using NeuralNet.Torch.Inspection;
 using NeuralNet.Torch.Native;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -17,29 +16,25 @@ internal static class ModulePrediction
     /// <paramref name="noun"/> what the values are in the non-finite message ("pixel", "input").</summary>
     public static ClassPrediction[] Run(nn.Module<Tensor, Tensor> model, Tensor input, long count, InferenceOptions options, string paramName, string noun)
     {
-        var bfloat16 = options.Precision == InferencePrecision.BFloat16;
-        var isChain = MlpChain.TryFind(model, out var chain, out var reason);
-        if (bfloat16)
+        var isChain = MlpChain.TryFind(model, out var chain);
+        MlpPlan? plan = null;
+        var floating = input.is_floating_point();
+        var packed = isChain && floating && count <= options.PackedMaxBatchSize && input.device_type == DeviceType.CPU
+            && MlpPlan.TryLive(chain, out plan, out _) && plan.Fits(input);
+        var path = PathChoice.Choose(count, options, isChain ? chain.Layers[0].weight.device_type : null, packed, model);
+        if (path == InferencePath.Packed)
         {
-            PackedInference.RequireBFloat16(isChain ? chain : null, reason);
+            return plan!.Predict(input, count, options.ClassNames, paramName, noun);
         }
-        if (isChain && input.is_floating_point())
+        if (path == InferencePath.LibTorchBFloat16 && floating)
         {
-            if (count <= options.PackedMaxBatchSize && input.device_type == DeviceType.CPU
-                && MlpPlan.TryLive(chain, out var plan, out _) && plan.Fits(input))
+            var layers = chain.Tensors();
+            var inFeatures = layers[0].Weight.size(1);
+            if (!MlpPlan.Fits(input, chain.FlattensInput, inFeatures))
             {
-                return plan.Predict(input, count, options.ClassNames, paramName, noun);
+                throw MlpPlan.ShapeError(input, chain.FlattensInput, inFeatures, paramName);
             }
-            if (count > options.PackedMaxBatchSize && bfloat16)
-            {
-                var layers = chain.Tensors();
-                var inFeatures = layers[0].Weight.size(1);
-                if (!MlpPlan.Fits(input, chain.FlattensInput, inFeatures))
-                {
-                    throw MlpPlan.ShapeError(input, chain.FlattensInput, inFeatures, paramName);
-                }
-                return LinearChain.Predict(layers, chain.FinalRelu, input, count, inFeatures, bfloat16: true, options.ClassNames, paramName, noun);
-            }
+            return LinearChain.Predict(layers, chain.FinalRelu, input, count, inFeatures, bfloat16: true, options.ClassNames, paramName, noun);
         }
         // A chain's output is always a new tensor; any other module may return a view of its input or of its own state.
         return LibTorch(model, input, count, options.ClassNames, paramName, noun, ownsOutput: isChain, isChain ? chain.Layers[0].weight : null);

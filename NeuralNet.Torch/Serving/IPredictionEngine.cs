@@ -1,4 +1,3 @@
-using NeuralNet.Torch.Prediction;
 
 namespace NeuralNet.Torch.Serving;
 

@@ -26,7 +26,7 @@ internal sealed class LibTorchEngine : IPredictionEngine
         _model = model;
         _inference = inference;
         _shape = [0, .. inputShape];
-        if (elementType == InputElementType.Float32 && MlpChain.TryFind(model, out _, out _))
+        if (elementType == InputElementType.Float32 && MlpChain.TryFind(model, out _))
         {
             _frozen = model.Freeze();
         }

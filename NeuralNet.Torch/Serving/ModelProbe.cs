@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using NeuralNet.Torch.Inference;
-using NeuralNet.Torch.Inspection;
 using NeuralNet.Torch.Prediction;
 using static TorchSharp.torch;
 

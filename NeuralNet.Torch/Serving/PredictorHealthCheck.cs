@@ -40,7 +40,7 @@ public sealed class PredictorHealthCheck : IHealthCheck
             {
                 ["device"] = Devices.Describe(predictor.Device),
                 ["engine"] = predictor.Engine.ToString(),
-                ["inputShape"] = Inspection.ShapeText.Of(predictor.InputShape),
+                ["inputShape"] = ShapeText.Of(predictor.InputShape),
                 ["classes"] = predictor.ClassCount,
             };
             if (predictor.Variant is { } variant)

@@ -1,4 +1,3 @@
-using NeuralNet.Torch.Inspection;
 
 namespace NeuralNet.Torch.Serving;
 

@@ -48,7 +48,7 @@ public sealed class PredictorOptions
 
     /// <summary>Names of the model's classes, index = class (e.g. FashionMNIST's 10: <c>T-shirt/top</c> ...
     /// <c>Ankle boot</c>); null for none. When set, each prediction carries its
-    /// <see cref="Prediction.ClassPrediction.Label"/>. Their number is checked against the model's class count when the
+    /// <see cref="ClassPrediction.Label"/>. Their number is checked against the model's class count when the
     /// predictor is built.</summary>
     public IReadOnlyList<string>? ClassNames { get; set; }
 
@@ -93,11 +93,11 @@ public sealed class PredictorOptions
         {
             if (InputShape.Count == 0 || InputShape.Any(d => d < 1))
             {
-                problems.Add($"InputShape must hold one or more sizes of at least 1; found {Inspection.ShapeText.Of(InputShape)}.");
+                problems.Add($"InputShape must hold one or more sizes of at least 1; found {ShapeText.Of(InputShape)}.");
             }
             else if (InputShape.Aggregate(1.0, (product, d) => product * d) > MaxSampleValues)
             {
-                problems.Add($"InputShape {Inspection.ShapeText.Of(InputShape)} holds more than {MaxSampleValues} values per sample.");
+                problems.Add($"InputShape {ShapeText.Of(InputShape)} holds more than {MaxSampleValues} values per sample.");
             }
         }
         if (ModelPath is not null)

@@ -13,10 +13,6 @@ internal static class CheckpointStore
     private const string Magic = "NeuralNet.Torch training state";
     private const int Version = 1;
 
-    /// <summary>For tests: wraps each file stream the store writes (the target path, the stream), e.g. to fail part-way.</summary>
-    [ThreadStatic]
-    internal static Func<string, Stream, Stream>? WrapStreamForTests;
-
     /// <summary>Creates the folder and proves a file can be written in it, before any training.</summary>
     /// <exception cref="CheckpointException">The folder cannot be created or written to.</exception>
     public static string Prepare(string directory)
@@ -38,15 +34,18 @@ internal static class CheckpointStore
     }
 
     /// <summary>Saves one completed epoch: the model file, the state file, then the pointer; then removes the
-    /// previous epoch's files.</summary>
-    public static void Write(string directory, nn.Module model, TrainingState state, TorchSharp.Modules.OptimizerHelper optimizer)
+    /// previous epoch's files. <paramref name="wrapStream"/>, when given, wraps each file's stream (the target path,
+    /// the stream).</summary>
+    public static void Write(
+        string directory, nn.Module model, TrainingState state, TorchSharp.Modules.OptimizerHelper optimizer,
+        Func<string, Stream, Stream>? wrapStream = null)
     {
         var stem = TrainingCheckpoint.FileStem(state.Epoch);
         var modelPath = Path.Combine(directory, stem + ".pth");
         var statePath = Path.Combine(directory, stem + ".state");
         var pointerPath = Path.Combine(directory, TrainingCheckpoint.PointerFileName);
-        Checkpoint.Save(model, modelPath, CheckpointFormat.PyTorch, Wrap(modelPath));
-        CheckpointFile.WriteAtomically(statePath, stream => WriteState(stream, state, optimizer), Wrap(statePath));
+        Checkpoint.Save(model, modelPath, CheckpointFormat.PyTorch, Wrap(wrapStream, modelPath));
+        CheckpointFile.WriteAtomically(statePath, stream => WriteState(stream, state, optimizer), Wrap(wrapStream, statePath));
         CheckpointFile.WriteAtomically(pointerPath, stream =>
         {
             using var json = new Utf8JsonWriter(stream);
@@ -55,7 +54,7 @@ internal static class CheckpointStore
             json.WriteString("model", Path.GetFileName(modelPath));
             json.WriteString("state", Path.GetFileName(statePath));
             json.WriteEndObject();
-        }, Wrap(pointerPath));
+        }, Wrap(wrapStream, pointerPath));
         foreach (var old in Directory.EnumerateFiles(directory, "epoch-*.*"))
         {
             var name = Path.GetFileName(old);
@@ -186,8 +185,8 @@ internal static class CheckpointStore
         return new EpochResult(number, train, new EvaluationResult(correct, count, average, batches, confusion), duration);
     }
 
-    private static Func<Stream, Stream>? Wrap(string path) =>
-        WrapStreamForTests is { } wrap ? stream => wrap(path, stream) : null;
+    private static Func<Stream, Stream>? Wrap(Func<string, Stream, Stream>? wrap, string path) =>
+        wrap is null ? null : stream => wrap(path, stream);
 
     /// <summary>libtorch's global generator's state (<c>torch.get_rng_state()</c>: dropout masks, the unseeded
     /// shuffle), as bytes.</summary>

@@ -1,5 +1,4 @@
 using NeuralNet.Torch.Data;
-using NeuralNet.Torch.Inspection;
 using static TorchSharp.torch;
 
 namespace NeuralNet.Torch.Training;

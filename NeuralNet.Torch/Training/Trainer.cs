@@ -60,7 +60,15 @@ public static class Trainer
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static TrainingResult Fit(
         nn.Module<Tensor, Tensor> model, IDataset trainData, IDataset testData,
-        TrainingOptions? options = null, bool resume = false, CancellationToken cancellationToken = default)
+        TrainingOptions? options = null, bool resume = false, CancellationToken cancellationToken = default) =>
+        FitCore(model, trainData, testData, options, resume, wrapCheckpointStream: null, cancellationToken);
+
+    /// <summary><see cref="Fit(nn.Module{Tensor, Tensor}, IDataset, IDataset, TrainingOptions?, bool, CancellationToken)"/>,
+    /// with <paramref name="wrapCheckpointStream"/> wrapping the stream of each checkpoint file it writes (the target
+    /// path, the file stream): the tests' way to make a write fail part-way.</summary>
+    internal static TrainingResult FitCore(
+        nn.Module<Tensor, Tensor> model, IDataset trainData, IDataset testData,
+        TrainingOptions? options, bool resume, Func<string, Stream, Stream>? wrapCheckpointStream, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(trainData);
@@ -136,7 +144,7 @@ public static class Trainer
             {
                 var shuffleState = trainLoader.ShuffleGenerator is { } generator ? CheckpointStore.StateBytes(generator) : null;
                 var state = new TrainingState(t, schedulerSteps, shuffleState, CheckpointStore.GlobalRandomState(), epochs.ToArray());
-                CheckpointStore.Write(directory, model, state, saveable!);
+                CheckpointStore.Write(directory, model, state, saveable!, wrapCheckpointStream);
             }
         }
         options.Output?.WriteLine("Done!");

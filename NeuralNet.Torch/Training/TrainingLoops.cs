@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using NeuralNet.Torch.Data;
-using NeuralNet.Torch.Inspection;
 using NeuralNet.Torch.Native;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -19,10 +18,9 @@ internal static class TrainingLoops
         var batchCount = loader.BatchCount;
         var device = loader.Device ?? CPU;
         var clipped = options.MaxGradientNorm is null ? null : model.parameters().ToArray();
-        // Kept on the device: reading every batch's loss costs a synchronisation per batch (about 20% of a small
-        // CNN's step here). A NaN or infinity makes the running sum non-finite; the sum is read where the loop reads
-        // anyway (a logged batch, a progress report) and at the end, and only then are the losses searched for the
-        // first bad batch.
+        // Kept on the device: reading every batch's loss costs a synchronisation per batch. A NaN or infinity makes
+        // the running sum non-finite; the sum is read where the loop reads anyway (a logged batch, a progress report)
+        // and at the end, and only then are the losses searched for the first bad batch.
         using var losses = empty(Math.Max(batchCount, 1), ScalarType.Float64, device).DetachFromDisposeScope();
         using var lossSum = zeros(1, ScalarType.Float64, device).DetachFromDisposeScope();
         var wasTraining = model.training;

@@ -22,7 +22,13 @@ internal static class Machine
 
     /// <summary>Why the bf16 rows cannot run here, or null when they can.</summary>
     public static string? NoBFloat16 =>
-        CpuFeatures.HasAvx512BFloat16 ? null : "this CPU (as .NET sees it) has no AVX512_BF16, so the library refuses InferencePrecision.BFloat16";
+        HasAvx512BFloat16 ? null : "this CPU (as .NET sees it) has no AVX512_BF16, so the library refuses InferencePrecision.BFloat16";
+
+    // The library's own test (internal: the benchmarks see no internals, whose generated ONNX classes would clash with
+    // OnnxSharp's), so the rows refuse exactly where the library does.
+    private static bool HasAvx512BFloat16 =>
+        (bool)typeof(PackedInference).Assembly.GetType("NeuralNet.Torch.Inference.CpuFeatures")!
+            .GetProperty("HasAvx512BFloat16")!.GetValue(null)!;
 
     private static Dictionary<string, string> CpuInfo()
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Reflection;
 using NeuralNet.Torch.Inference;
 using NeuralNet.Torch.Prediction;
 using TorchSharp;
@@ -25,11 +26,13 @@ internal static class OverheadProbe
             using var lg4096 = torch.rand(4096, 10);
             using var x4096 = torch.rand(4096, 784);
             var p4096 = new float[40960];
-            var results = typeof(PackedInference).Assembly.GetType("NeuralNet.Torch.Prediction.PredictionResults")!;
+            var results = typeof(PackedInference).Assembly.GetType("NeuralNet.Torch.Inference.PredictionResults")!;
             var fromLogits = results.GetMethod("FromLogits")!.CreateDelegate<FromLogitsFn>();
             var softmax = results.GetMethod("SoftmaxRows")!.CreateDelegate<SoftmaxFn>();
             var classes10 = 10;
             var fromProbabilities = results.GetMethod("FromProbabilities")!.CreateDelegate<FromProbabilitiesFn>();
+            var choosePath = typeof(PackedInference).GetMethod("ChoosePath", BindingFlags.NonPublic | BindingFlags.Static)!;
+            object?[] chooseArguments = [w.Model, 1L, InferenceOptions.LibTorchOnly];
             var ops = new (string, Action)[]
             {
                 ("parameters().First()", () => w.Model.parameters().First()),
@@ -51,7 +54,7 @@ internal static class OverheadProbe
                 ("SoftmaxRows 4096", () => softmax(p4096, 4096, classes10)),
                 ("FromProbabilities 4096", () => fromProbabilities(p4096, 4096, classes10, null)),
                 ("4096 ClassPredictions", () => p4096.Chunk(10).Select(r => new ClassPrediction(0, r.ToArray())).ToArray()),
-                ("Choose LibTorchOnly (finds the chain)", () => PackedInference.ChoosePath(w.Model, 1, InferenceOptions.LibTorchOnly)),
+                ("Choose LibTorchOnly (finds the chain; through reflection)", () => choosePath.Invoke(null, chooseArguments)),
                 ("IsSupported (chain + live pointers)", () => PackedInference.IsSupported(w.Model, out _)),
                 ("IsSupported, plain Sequential", () => PackedInference.IsSupported(w.Raw, out _)),
             };

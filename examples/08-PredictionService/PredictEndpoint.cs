@@ -1,5 +1,5 @@
 using System.Text.Json;
-using NeuralNet.Torch.Prediction;
+using NeuralNet.Torch;
 using NeuralNet.Torch.Serving;
 
 namespace PredictionService;

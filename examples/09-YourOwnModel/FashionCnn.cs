@@ -1,4 +1,4 @@
-using NeuralNet.Torch.Onnx;
+using NeuralNet.Torch;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -11,10 +11,10 @@ namespace YourOwnModel;
 /// PyTorch's checkpoints are the same on both sides. Input <c>[N, 1, 28, 28]</c>, output <c>[N, 10]</c> logits.
 /// </summary>
 /// <remarks>
-/// <see cref="IOnnxSequential"/> tells the ONNX exporter that <c>forward</c> applies <c>features</c> then
+/// <see cref="ISequentialModule"/> tells the ONNX exporter that <c>forward</c> applies <c>features</c> then
 /// <c>classifier</c> and nothing else (the exporter checks that claim on a random batch before it writes a file).
 /// </remarks>
-public sealed class FashionCnn : Module<Tensor, Tensor>, IOnnxSequential
+public sealed class FashionCnn : Module<Tensor, Tensor>, ISequentialModule
 {
     private readonly Sequential features;
     private readonly Sequential classifier;
@@ -40,7 +40,7 @@ public sealed class FashionCnn : Module<Tensor, Tensor>, IOnnxSequential
         RegisterComponents();
     }
 
-    IReadOnlyList<string> IOnnxSequential.SequentialChildren => [nameof(features), nameof(classifier)];
+    IReadOnlyList<string> ISequentialModule.SequentialChildren => [nameof(features), nameof(classifier)];
 
     /// <summary><c>x = self.features(x); return self.classifier(x)</c>.</summary>
     public override Tensor forward(Tensor x)

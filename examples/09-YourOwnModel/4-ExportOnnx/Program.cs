@@ -8,7 +8,7 @@
 // The graph has a dynamic batch dimension; InputShape gives one sample's shape (needed because the first layer is a
 // convolution, not a Linear). Then the file runs in ONNX Runtime on a random batch and the largest difference from
 // libtorch's probabilities is printed. A module the exporter cannot map, or a forward that is not the chain of
-// children the class declares (IOnnxSequential), is refused with one line naming the module.
+// children the class declares (ISequentialModule), is refused with one line naming the module.
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using NeuralNet.Torch.Onnx;

@@ -10,6 +10,7 @@
 // the first 1,000 test images. Prints the predictor's engine and input, how many answers equal a direct
 // model.Predict on the same images (all of them), and the accuracy.
 using System.Diagnostics;
+using NeuralNet.Torch;
 using NeuralNet.Torch.Prediction;
 using NeuralNet.Torch.Serving;
 using YourOwnModel;

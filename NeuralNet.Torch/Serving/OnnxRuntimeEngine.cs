@@ -1,11 +1,11 @@
 using Microsoft.ML.OnnxRuntime;
-using NeuralNet.Torch.Prediction;
-using NeuralNet.Torch.Serving;
+using NeuralNet.Torch.Inference;
+using NeuralNet.Torch.Onnx;
 
-namespace NeuralNet.Torch.Onnx;
+namespace NeuralNet.Torch.Serving;
 
 /// <summary>The ONNX Runtime engine: the model exported to ONNX in memory, one CPU session, and the document's
-/// softmax + argmax computed here on the logits.</summary>
+/// softmax + argmax on its logits, in the same float32 arithmetic as every other path (<see cref="PredictionResults"/>).</summary>
 /// <remarks>Owns the session, its options and the run options, and disposes them; each batch's input and output
 /// values are disposed before <see cref="Predict(float[], int)"/> returns. The input value wraps the caller's array (pinned for the
 /// run), so nothing is copied into native memory but the outputs.</remarks>
@@ -95,14 +95,9 @@ internal sealed class OnnxRuntimeEngine : IPredictionEngine
         _shape[0] = count;
         using var input = OrtValue.CreateTensorValueFromMemory(pixels, _shape);
         using var outputs = _session.Run(_runOptions, _inputNames, [input], _outputNames);
-        var logits = outputs[0].GetTensorDataAsSpan<float>();
-        var classes = logits.Length / count;
-        var results = new ClassPrediction[count];
-        for (var i = 0; i < count; i++)
-        {
-            results[i] = FromLogits(logits.Slice(i * classes, classes));
-        }
-        return results;
+        // The output's own memory, which nothing else reads: the softmax runs in place, as for the libtorch engine.
+        var logits = outputs[0].GetTensorMutableDataAsSpan<float>();
+        return PredictionResults.FromLogits(logits, count, logits.Length / count);
     }
 
     public void Dispose()
@@ -114,34 +109,5 @@ internal sealed class OnnxRuntimeEngine : IPredictionEngine
         _session.Dispose();
         _runOptions.Dispose();
         _sessionOptions.Dispose();
-    }
-
-    // softmax as libtorch computes it (the maximum subtracted first, so large logits do not overflow), in double and
-    // rounded once to float; argmax takes the first of equal probabilities, as libtorch's does.
-    private static ClassPrediction FromLogits(ReadOnlySpan<float> logits)
-    {
-        var max = double.NegativeInfinity;
-        foreach (var v in logits)
-        {
-            max = Math.Max(max, v);
-        }
-        var exp = new double[logits.Length];
-        var sum = 0.0;
-        for (var k = 0; k < logits.Length; k++)
-        {
-            exp[k] = Math.Exp(logits[k] - max);
-            sum += exp[k];
-        }
-        var probabilities = new float[logits.Length];
-        var best = 0;
-        for (var k = 0; k < logits.Length; k++)
-        {
-            probabilities[k] = (float)(exp[k] / sum);
-            if (probabilities[k] > probabilities[best])
-            {
-                best = k;
-            }
-        }
-        return new ClassPrediction(best, probabilities);
     }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace NeuralNet.Torch.Inspection;
+namespace NeuralNet.Torch;
 
 /// <summary>A shape as the library's messages and summaries write it: <c>[64, 1, 28, 28]</c>.</summary>
 internal static class ShapeText

@@ -1,4 +1,4 @@
-namespace NeuralNet.Torch.Prediction;
+namespace NeuralNet.Torch;
 
 /// <summary>The prediction for one sample: the class with the highest probability, and every class's probability.</summary>
 /// <param name="Class">The predicted class index, in <c>0..C-1</c> for a model of C classes (<c>0..9</c> for the

@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace NeuralNet.Torch.Prediction;
+namespace NeuralNet.Torch.Inference;
 
 /// <summary>Turns a batch's logits into <see cref="ClassPrediction"/>s the same way for every path: libtorch's
 /// <c>softmax(dim=1)</c> and <c>argmax(1)</c>, for any number of classes.</summary>
@@ -22,8 +22,7 @@ internal static class PredictionResults
 
     /// <summary>Predictions from a batch's logits (<c>[rows * classes]</c>, row by row): <see cref="SoftmaxRows"/> in
     /// place, then one prediction per row.</summary>
-    /// <remarks>In managed code: libtorch's softmax over 4,096 rows of 10 took ~0.35 ms here (3% of a batch-4096 bf16
-    /// prediction).</remarks>
+    /// <remarks>In managed code, in place: no libtorch call and no copy of the logits per batch.</remarks>
     public static ClassPrediction[] FromLogits(Span<float> logits, int rows, int classes, IReadOnlyList<string>? classNames = null)
     {
         SoftmaxRows(logits, rows, classes);

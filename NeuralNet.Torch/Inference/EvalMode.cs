@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace NeuralNet.Torch.Prediction;
+namespace NeuralNet.Torch.Inference;
 
 /// <summary>Puts a module and every submodule in eval mode for a forward pass and gives each its own train/eval mode
 /// back on <see cref="Dispose"/> (a model in eval mode may hold a submodule left in training mode, and the other way
