@@ -10,8 +10,8 @@ internal readonly record struct ChainLink(string Path, nn.Module Module);
 /// <summary>Why a walk of a module's chain stopped.</summary>
 internal enum ChainStopKind
 {
-    /// <summary>A module with children that is neither exactly <c>Sequential</c> nor an <see cref="ISequentialModule"/>:
-    /// nothing says its forward applies them in order.</summary>
+    /// <summary>A module with children that is neither exactly <c>Sequential</c> nor an <see cref="ISequentialModule"/>,
+    /// and that the caller does not take as a candidate chain: nothing says its forward applies them in order.</summary>
     Undeclared,
 
     /// <summary>A module without children that the caller does not take as a leaf.</summary>
@@ -34,7 +34,9 @@ internal readonly record struct ChainStop(ChainStopKind Kind, string Path, nn.Mo
 /// <summary>The one walk of a module tree into the chain of leaf layers its forward applies, in order, for the ONNX
 /// exporter and the MLP fast path: through TorchSharp <c>Sequential</c>s (children in registration order) and
 /// <see cref="ISequentialModule"/>s (children in their declared order, the declaration checked for form here; the
-/// exporter and <c>Freeze</c> also check it against forward). What a leaf may be is the caller's business.</summary>
+/// exporter and <c>Freeze</c> also check it against forward), and, where the caller accepts them, undeclared modules
+/// (children in registration order, a candidate chain the caller must confirm against forward). What a leaf may be is
+/// the caller's business.</summary>
 internal static class ModuleChain
 {
     /// <summary>Appends the leaves of <paramref name="model"/>'s chain to <paramref name="links"/>, or stops at the
@@ -48,14 +50,18 @@ internal static class ModuleChain
     /// a leaf.</param>
     /// <param name="acceptDeclared">Asked of each well-formed <see cref="ISequentialModule"/> before its children;
     /// false stops the walk (<see cref="ChainStopKind.Refused"/>). Null accepts them all.</param>
+    /// <param name="acceptUndeclared">Asked of each module with children that is neither <c>Sequential</c> nor an
+    /// <see cref="ISequentialModule"/>: true walks its children in registration order as a candidate chain, which only
+    /// a caller that then runs its forward against that chain may do. Null or false stops the walk
+    /// (<see cref="ChainStopKind.Undeclared"/>).</param>
     /// <param name="stop">Where and why the walk stopped, when it did.</param>
     /// <returns>True when the whole tree was walked.</returns>
     public static bool TryWalk(
         nn.Module model, List<ChainLink> links, bool paths, Func<nn.Module, bool>? isLeaf, Func<nn.Module, bool>? acceptDeclared,
-        out ChainStop stop)
+        Func<nn.Module, bool>? acceptUndeclared, out ChainStop stop)
     {
         stop = default;
-        return Walk(model, paths ? "" : null, links, isLeaf, acceptDeclared, ref stop);
+        return Walk(model, paths ? "" : null, links, isLeaf, acceptDeclared, acceptUndeclared, ref stop);
     }
 
     /// <summary>The children of an <see cref="ISequentialModule"/> in its declared order, or null when the declaration
@@ -73,7 +79,7 @@ internal static class ModuleChain
 
     private static bool Walk(
         nn.Module module, string? path, List<ChainLink> links, Func<nn.Module, bool>? isLeaf, Func<nn.Module, bool>? acceptDeclared,
-        ref ChainStop stop)
+        Func<nn.Module, bool>? acceptUndeclared, ref ChainStop stop)
     {
         if (isLeaf?.Invoke(module) == true)
         {
@@ -89,7 +95,7 @@ internal static class ModuleChain
                 var sequential = (Sequential)module;
                 for (var i = 0; i < sequential.Count; i++)
                 {
-                    if (!Walk((nn.Module)sequential[i], null, links, isLeaf, acceptDeclared, ref stop))
+                    if (!Walk((nn.Module)sequential[i], null, links, isLeaf, acceptDeclared, acceptUndeclared, ref stop))
                     {
                         return false;
                     }
@@ -98,7 +104,7 @@ internal static class ModuleChain
             }
             foreach (var (name, child) in module.named_children())
             {
-                if (!Walk(child, Join(path, name), links, isLeaf, acceptDeclared, ref stop))
+                if (!Walk(child, Join(path, name), links, isLeaf, acceptDeclared, acceptUndeclared, ref stop))
                 {
                     return false;
                 }
@@ -126,7 +132,7 @@ internal static class ModuleChain
             }
             foreach (var (name, child) in ordered)
             {
-                if (!Walk(child, path is null ? null : Join(path, name), links, isLeaf, acceptDeclared, ref stop))
+                if (!Walk(child, path is null ? null : Join(path, name), links, isLeaf, acceptDeclared, acceptUndeclared, ref stop))
                 {
                     return false;
                 }
@@ -137,6 +143,17 @@ internal static class ModuleChain
         if (isLeaf is null && !hasChildren)
         {
             links.Add(new ChainLink(path ?? "", module));
+            return true;
+        }
+        if (hasChildren && acceptUndeclared?.Invoke(module) == true)
+        {
+            foreach (var (name, child) in module.named_children())
+            {
+                if (!Walk(child, path is null ? null : Join(path, name), links, isLeaf, acceptDeclared, acceptUndeclared, ref stop))
+                {
+                    return false;
+                }
+            }
             return true;
         }
         stop = new ChainStop(hasChildren ? ChainStopKind.Undeclared : ChainStopKind.NotALeaf, path ?? "", module, [], []);

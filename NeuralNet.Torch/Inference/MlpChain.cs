@@ -65,8 +65,9 @@ internal sealed class MlpChain
         try
         {
             // Own tensors of a declaring module are not looked for here (Freeze checks the whole chain against
-            // forward instead): this runs at every call.
-            if (!ModuleChain.TryWalk(model, leaves, paths, IsLayer, acceptDeclared: null, out var stop))
+            // forward instead): this runs at every call. Nor is an undeclared module walked as a chain, as the
+            // exporter does: that needs a probe forward to confirm it, which this live path does not run.
+            if (!ModuleChain.TryWalk(model, leaves, paths, IsLayer, acceptDeclared: null, acceptUndeclared: null, out var stop))
             {
                 chain = null!;
                 reason = paths ? Reason(stop) : "";

@@ -9,8 +9,8 @@ namespace NeuralNet.Torch.Onnx;
 
 /// <summary>Turns a module tree into an ONNX graph: flattens it into its chain of leaf layers
 /// (<see cref="ExportChain"/>), maps each through the layer table (<see cref="LayerTable"/>, one class per family),
-/// tracking one sample's shape through the chain, and checks <see cref="ISequentialModule"/> declarations against
-/// forward. Everything is built in memory; nothing is written until it all succeeded.</summary>
+/// tracking one sample's shape through the chain, and checks <see cref="ISequentialModule"/> declarations and
+/// undeclared chains against forward (<see cref="SequentialCheck"/>). Everything is built in memory; nothing is written until it all succeeded.</summary>
 internal static class OnnxGraphBuilder
 {
     /// <summary>ONNX IR version 8 (2021-07-30): the one that goes with opsets 15 to 17.</summary>
@@ -18,7 +18,8 @@ internal static class OnnxGraphBuilder
 
     /// <summary>Builds the ONNX model of <paramref name="model"/>.</summary>
     /// <exception cref="NotSupportedException">A module, a parameter's element type, or a layer setting cannot be
-    /// exported, or an <see cref="ISequentialModule"/> declaration is false; the message names the module's path and type.</exception>
+    /// exported, an <see cref="ISequentialModule"/> declaration is false, or an undeclared module's forward is not the chain
+    /// of its children; the message names the module's path and type.</exception>
     /// <exception cref="ArgumentException">The options are invalid, or the input shape does not fit the model.</exception>
     public static (Proto.ModelProto Model, OnnxExportInfo Info) Build(nn.Module<Tensor, Tensor> model, OnnxExportOptions options)
     {
@@ -31,9 +32,20 @@ internal static class OnnxGraphBuilder
         var graph = new GraphWriter(options.InputName, options.OutputName);
         var shape = inputShape.ToList();
         var current = options.InputName;
-        for (var i = 0; i < chain.Count; i++)
+        try
         {
-            current = mappings[i].Map(new LayerContext(chain[i], graph, current, shape));
+            for (var i = 0; i < chain.Count; i++)
+            {
+                current = mappings[i].Map(new LayerContext(chain[i], graph, current, shape));
+            }
+        }
+        catch (ArgumentException) when (ExportChain.HasUndeclared(model))
+        {
+            // A candidate chain whose children do not compose (a concatenation's branches) is refused as not its
+            // module's forward; when the probe finds nothing wrong (it cannot run on this shape, or the chain is its
+            // forward), the shape's own error stands.
+            ProbeOrKeep(model, inputShape, options.VerifySequentialModules);
+            throw;
         }
         if (current == options.InputName)
         {
@@ -41,10 +53,7 @@ internal static class OnnxGraphBuilder
             current = graph.Graph.Node[^1].Output[0];
         }
         graph.Rename(current, options.OutputName);
-        if (options.VerifySequentialModules)
-        {
-            SequentialCheck.Run(model, inputShape);
-        }
+        SequentialCheck.Run(model, inputShape, options.VerifySequentialModules);
 
         var proto = new Proto.ModelProto
         {
@@ -61,6 +70,18 @@ internal static class OnnxGraphBuilder
         var info = new OnnxExportInfo(options.InputName, inputShape, options.OutputName, [.. shape], OnnxExport.OpsetVersion,
             graph.Graph.Initializer.Select(i => i.Name).ToList(), graph.Graph.Node.Select(n => n.OpType).ToList());
         return (proto, info);
+    }
+
+    private static void ProbeOrKeep(nn.Module<Tensor, Tensor> model, long[] inputShape, bool verifyDeclared)
+    {
+        try
+        {
+            SequentialCheck.Run(model, inputShape, verifyDeclared);
+        }
+        catch (Exception e) when (e is not NotSupportedException)
+        {
+            // The forward itself does not take this shape: the shape's error says more.
+        }
     }
 
     private static LayerMapping Mapping(ChainLink link) =>
