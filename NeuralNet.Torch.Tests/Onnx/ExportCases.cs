@@ -101,6 +101,10 @@ internal static class ExportCases
                 ("body", Sequential(("block", new ConvBlock(4, 4)), ("pool", AdaptiveAvgPool2d(1)), ("flatten", Flatten()))),
                 ("head", new DeclaredBlock(4, 3, Softmax(1)))),
             [1, 8, 8], "Conv", "BatchNormalization", "Relu", "Conv", "BatchNormalization", "Relu", "GlobalAveragePool", "Flatten", "Gemm", "Softmax"),
+        Case("undeclared_lenet", () => new UndeclaredLeNet(), [1, 28, 28],
+            "Conv", "Relu", "MaxPool", "Conv", "Relu", "MaxPool", "Flatten", "Gemm", "Relu", "Gemm"),
+        Case("undeclared_nested", () => Sequential(("block", new UndeclaredBlock(6)), ("head", new DeclaredBlock(6, 3, ReLU()))), [6],
+            "Gemm", "Gemm", "Relu"),
 
         // The zoo's sequential models (weights made here; the oracle's zoo test loads torch's).
         Case("documented", () => new NeuralNetwork(), [1, 28, 28], "Flatten", "Gemm", "Relu", "Gemm", "Relu", "Gemm", "Relu"),

@@ -17,10 +17,6 @@ public sealed class ExportRefusalTests
         "export the model from PyTorch with torch.onnx.export, or serve it as TorchScript (torch.jit.save in PyTorch, " +
         "torch.jit.load in TorchSharp).";
 
-    /// <summary>The refusal of a module with children that is neither Sequential nor ISequentialModule.</summary>
-    internal const string NotAChain =
-        "its forward is not known to apply its children in order. If it does, implement NeuralNet.Torch.ISequentialModule; " + Alternatives;
-
     private TempFolder _folder = null!;
 
     [SetUp]
@@ -130,19 +126,6 @@ public sealed class ExportRefusalTests
             "The model's first layer 'features.0' (TorchSharp.Modules.Conv2d) is not a Linear, so the input shape cannot be taken " +
             "from it: set OnnxExportOptions.InputShape to one sample's shape without the batch dimension (e.g. [1, 28, 28] for a " +
             "CNN on MNIST images).*");
-        Directory.GetFileSystemEntries(_folder.Path).Should().BeEmpty();
-    }
-
-    [Test]
-    public void ExportOnnx_ResidualNet_IsRefusedNamingTheNonSequentialBlockAndPointingToPyTorchAndTorchScript()
-    {
-        using var model = new ResidualNet();
-        model.eval();
-
-        var act = () => model.ExportOnnx(_folder.File("residual.onnx"), new OnnxExportOptions { InputShape = [1, 28, 28] });
-
-        act.Should().Throw<NotSupportedException>().WithMessage(
-            "Cannot export 'block' (NeuralNet.Torch.Tests.Zoo.ResidualBlock) to ONNX: " + NotAChain);
         Directory.GetFileSystemEntries(_folder.Path).Should().BeEmpty();
     }
 

@@ -326,14 +326,14 @@ public sealed class OnnxExportTests
     }
 
     [Test]
-    public void ExportOnnx_CustomModuleThatDeclaresNothing_IsRefusedWithTheWayToDeclareItAndTheAlternatives()
+    public void ExportOnnx_CustomModuleThatDeclaresNothingButIsItsChain_ExportsItsChildren()
     {
         using var model = Sequential(("body", new UndeclaredBlock(4)));
 
-        var act = () => model.ExportOnnx(new MemoryStream());
+        var info = model.ExportOnnx(new MemoryStream());
 
-        act.Should().Throw<NotSupportedException>().WithMessage(
-            "Cannot export 'body' (NeuralNet.Torch.Tests.Onnx.UndeclaredBlock) to ONNX: " + ExportRefusalTests.NotAChain);
+        info.Operators.Should().Equal("Gemm");
+        info.Initializers.Should().Equal("body.fc.weight", "body.fc.bias");
     }
 
     [Test]

@@ -140,3 +140,105 @@ internal sealed class DropoutNetwork : Module<Tensor, Tensor>, ISequentialModule
     }
 }
 #pragma warning restore IDE1006, SA1300
+
+/// <summary>A LeNet written as a user would, without <see cref="ISequentialModule"/>: its forward applies its
+/// children in registration order, so the exporter takes it as their chain once a probe forward confirms it.</summary>
+internal sealed class UndeclaredLeNet : Module<Tensor, Tensor>
+{
+    private readonly Conv2d conv1;
+    private readonly ReLU relu1;
+    private readonly MaxPool2d pool1;
+    private readonly Conv2d conv2;
+    private readonly ReLU relu2;
+    private readonly MaxPool2d pool2;
+    private readonly Flatten flatten;
+    private readonly Linear fc1;
+    private readonly ReLU relu3;
+    private readonly Linear fc2;
+
+    public UndeclaredLeNet()
+        : base(nameof(UndeclaredLeNet))
+    {
+        conv1 = Conv2d(1, 6, 5, padding: 2);
+        relu1 = ReLU();
+        pool1 = MaxPool2d(2);
+        conv2 = Conv2d(6, 16, 5);
+        relu2 = ReLU();
+        pool2 = MaxPool2d(2);
+        flatten = Flatten();
+        fc1 = Linear(16 * 5 * 5, 84);
+        relu3 = ReLU();
+        fc2 = Linear(84, 10);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var features = pool2.call(relu2.call(conv2.call(pool1.call(relu1.call(conv1.call(x))))));
+        return fc2.call(relu3.call(fc1.call(flatten.call(features)))).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Two layers that fit either order, applied in the order opposite to their registration: not their chain.</summary>
+internal sealed class ReorderedBlock : Module<Tensor, Tensor>
+{
+    private readonly Linear first;
+    private readonly Linear second;
+
+    public ReorderedBlock(long features)
+        : base(nameof(ReorderedBlock))
+    {
+        first = Linear(features, features);
+        second = Linear(features, features);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return first.call(second.call(x)).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Two branches concatenated: children that do not even compose in registration order.</summary>
+internal sealed class ConcatBlock : Module<Tensor, Tensor>
+{
+    private readonly Linear left;
+    private readonly Linear right;
+
+    public ConcatBlock(long features)
+        : base(nameof(ConcatBlock))
+    {
+        left = Linear(features, 3);
+        right = Linear(features, 5);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return cat([left.call(x), right.call(x)], 1).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>An undeclared module with a parameter of its own besides its child: not a chain of its children.</summary>
+internal sealed class ScaledBlock : Module<Tensor, Tensor>
+{
+    private readonly Linear fc;
+    private readonly Parameter scale;
+
+    public ScaledBlock(long features)
+        : base(nameof(ScaledBlock))
+    {
+        fc = Linear(features, features);
+        scale = new Parameter(ones(features));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return (fc.call(x) * scale).MoveToOuterDisposeScope();
+    }
+}
