@@ -11,8 +11,10 @@ namespace NeuralNet.Torch.Onnx;
 /// </summary>
 /// <remarks>
 /// <para><b>What exports.</b> A model whose forward is a chain of these layers, nested in any way through
-/// <c>Sequential</c> and through custom modules that declare their forward sequential with
-/// <see cref="ISequentialModule"/> (as <see cref="NeuralNetwork"/> does). Each becomes an exact graph: the operator of
+/// <c>Sequential</c>, through custom modules that declare their forward sequential with
+/// <see cref="ISequentialModule"/> (as <see cref="NeuralNetwork"/> does), and through custom modules without tensors
+/// of their own whose forward applies their children in registration order, which needs no declaration: a probe
+/// forward on a random batch confirms it before anything is written. Each becomes an exact graph: the operator of
 /// the same definition, or the formula libtorch evaluates.</para>
 /// <list type="table">
 /// <listheader><term>layer</term><description>ONNX</description></listheader>
@@ -53,8 +55,9 @@ namespace NeuralNet.Torch.Onnx;
 /// ...); a setting no exact graph expresses, named with its value (<c>padding_mode</c> other than zeros,
 /// <c>divisor_override</c>, BatchNorm without running statistics, adaptive pooling with uneven windows, a
 /// <c>ceil_mode</c> that adds a window in one dimension and drops one in another); BatchNorm or dropout in training
-/// mode (call <c>model.eval()</c> first); and a module with children whose forward is not known to be their chain
-/// (neither <c>Sequential</c> nor <see cref="ISequentialModule"/>, or a declaration its forward contradicts). A forward
+/// mode (call <c>model.eval()</c> first); a module with children and tensors of its own (neither <c>Sequential</c> nor
+/// <see cref="ISequentialModule"/>); and a module whose forward the probe finds is not its chain of children (in
+/// registration order, or in the order an <see cref="ISequentialModule"/> declares). A forward
 /// that is not a chain of layers, such as a residual block's <c>x + f(x)</c>, cannot be exported from C#: export
 /// the model from PyTorch with <c>torch.onnx.export</c>, or serve it as TorchScript (<c>torch.jit.save</c> in
 /// PyTorch, <c>torch.jit.load</c> in TorchSharp).</para>
@@ -89,8 +92,8 @@ public static class OnnxExport
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty or whitespace, the options are invalid, the
     /// input shape is needed and not set, or it does not fit the model (the message names the layer).</exception>
     /// <exception cref="NotSupportedException">A module or one of its settings cannot be exported (the message gives its
-    /// path, type and the setting), a parameter is not float32, or an <see cref="ISequentialModule"/> declaration is
-    /// false. Nothing is written.</exception>
+    /// path, type and the setting), a parameter is not float32, an <see cref="ISequentialModule"/> declaration is
+    /// false, or an undeclared module's forward is not the chain of its children. Nothing is written.</exception>
     /// <exception cref="IOException">The folder does not exist, <paramref name="path"/> is a directory, or writing
     /// failed; the previous file, if any, is unchanged and no temporary file is left.</exception>
     /// <exception cref="UnauthorizedAccessException">The folder or file is not writable.</exception>

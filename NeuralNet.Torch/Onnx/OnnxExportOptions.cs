@@ -23,6 +23,7 @@ public sealed class OnnxExportOptions
 
     /// <summary>Whether the exporter checks each <see cref="ISequentialModule"/> module's declaration by running its
     /// <c>forward</c> against the chain of its children on a random batch. Default true; turn it off only for a module
-    /// whose <c>forward</c> cannot run on random input.</summary>
+    /// whose <c>forward</c> cannot run on random input. A module that declares nothing is exported as the chain of its
+    /// children only once that run confirms it, whatever this says.</summary>
     public bool VerifySequentialModules { get; set; } = true;
 }
