@@ -8,8 +8,8 @@ namespace NeuralNet.Torch.Prediction;
 /// check) refuses can be answered with the sample shape the model expects: Conv1d/2d/3d take <c>in_channels</c>
 /// channels, Linear <c>in_features</c> values on the last dimension (or per sample after a <c>Flatten()</c>),
 /// Embedding integer ids below its row count.</summary>
-/// <remarks>The first layer is the first leaf module in registration order, Dropout and Identity skipped (they keep
-/// the shape). Registration order need not be the order forward runs, so an expectation is named only when the input
+/// <remarks>The first layer is the first leaf of <see cref="ModuleChain"/>'s walk (registration order; an
+/// <see cref="ISequentialModule"/>'s declared order), Dropout and Identity skipped (they keep the shape). Registration order need not be the order forward runs, so an expectation is named only when the input
 /// breaks that layer's rule.</remarks>
 internal static class InputExpectation
 {
@@ -21,8 +21,10 @@ internal static class InputExpectation
     public static string? Describe(nn.Module model, Tensor input, Tensor given)
     {
         using var scope = NewDisposeScope();
-        var leaves = new List<(string Name, nn.Module Module)>();
-        Leaves(model, "", leaves);
+        // The project's one module walk, into every module whose children it can order; where it stops, the leaves
+        // found before are still the first layers.
+        var leaves = new List<ChainLink>();
+        ModuleChain.TryWalk(model, leaves, paths: true, isLeaf: null, acceptDeclared: null, acceptUndeclared: _ => true, out _);
         var first = leaves.FindIndex(l => l.Module is not (Dropout or Dropout1d or Dropout2d or Dropout3d or AlphaDropout or FeatureAlphaDropout or Identity));
         if (first < 0)
         {
@@ -91,23 +93,9 @@ internal static class InputExpectation
         }
     }
 
-    private static (string Name, nn.Module Module)? NextLayer(List<(string Name, nn.Module Module)> leaves, int index) =>
+    private static ChainLink? NextLayer(List<ChainLink> leaves, int index) =>
         index + 1 < leaves.Count ? leaves[index + 1] : null;
 
     private static string Describe(string name, nn.Module layer) =>
         name.Length == 0 ? ModuleText.Repr(layer) : $"'{name}' {ModuleText.Repr(layer)}";
-
-    private static void Leaves(nn.Module module, string name, List<(string, nn.Module)> leaves)
-    {
-        var any = false;
-        foreach (var (key, child) in module.named_children())
-        {
-            any = true;
-            Leaves(child, name.Length == 0 ? key : $"{name}.{key}", leaves);
-        }
-        if (!any)
-        {
-            leaves.Add((name, module));
-        }
-    }
 }
