@@ -102,14 +102,7 @@ internal static class ModuleChain
                 }
                 return true;
             }
-            foreach (var (name, child) in module.named_children())
-            {
-                if (!Walk(child, Join(path, name), links, isLeaf, acceptDeclared, acceptUndeclared, ref stop))
-                {
-                    return false;
-                }
-            }
-            return true;
+            return WalkChildren(module.named_children(), path, links, isLeaf, acceptDeclared, acceptUndeclared, ref stop);
         }
         if (module is ISequentialModule declared)
         {
@@ -130,14 +123,7 @@ internal static class ModuleChain
                 stop = new ChainStop(ChainStopKind.Refused, path ?? "", module, [], []);
                 return false;
             }
-            foreach (var (name, child) in ordered)
-            {
-                if (!Walk(child, path is null ? null : Join(path, name), links, isLeaf, acceptDeclared, acceptUndeclared, ref stop))
-                {
-                    return false;
-                }
-            }
-            return true;
+            return WalkChildren(ordered, path, links, isLeaf, acceptDeclared, acceptUndeclared, ref stop);
         }
         var hasChildren = module.named_children().Any();
         if (isLeaf is null && !hasChildren)
@@ -147,17 +133,25 @@ internal static class ModuleChain
         }
         if (hasChildren && acceptUndeclared?.Invoke(module) == true)
         {
-            foreach (var (name, child) in module.named_children())
-            {
-                if (!Walk(child, path is null ? null : Join(path, name), links, isLeaf, acceptDeclared, acceptUndeclared, ref stop))
-                {
-                    return false;
-                }
-            }
-            return true;
+            return WalkChildren(module.named_children(), path, links, isLeaf, acceptDeclared, acceptUndeclared, ref stop);
         }
         stop = new ChainStop(hasChildren ? ChainStopKind.Undeclared : ChainStopKind.NotALeaf, path ?? "", module, [], []);
         return false;
+    }
+
+    // Walks each child in the given order, below path (null: a walk without paths).
+    private static bool WalkChildren(
+        IEnumerable<(string Name, nn.Module Module)> children, string? path, List<ChainLink> links, Func<nn.Module, bool>? isLeaf,
+        Func<nn.Module, bool>? acceptDeclared, Func<nn.Module, bool>? acceptUndeclared, ref ChainStop stop)
+    {
+        foreach (var (name, child) in children)
+        {
+            if (!Walk(child, path is null ? null : Join(path, name), links, isLeaf, acceptDeclared, acceptUndeclared, ref stop))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     // The children in the order of names, or null unless the names are the children's, each exactly once.
