@@ -11,15 +11,16 @@ internal static class ExportChain
 {
     /// <summary>What every refusal of a non-sequential forward adds: where such a model goes instead.</summary>
     public const string Alternatives =
-        "a forward that is not a chain of layers (a residual add, a branch, a concatenation) cannot be exported from C#: " +
-        "export the model from PyTorch with torch.onnx.export, or serve it as TorchScript (torch.jit.save in PyTorch, torch.jit.load in TorchSharp)";
+        "a forward that is not a chain of layers (a residual add, a branch, a concatenation) cannot be exported from C#: " + Elsewhere;
 
     /// <summary>What a refusal of an undeclared module whose forward is not its chain adds: graph-shaped forwards need
     /// a declaration, which only chains have.</summary>
     public const string GraphShaped =
         "a graph-shaped forward (a residual add, a branch, a concatenation) needs a declaration of its graph, and " +
-        "ISequentialModule declares only chains: export the model from PyTorch with torch.onnx.export, or serve it as " +
-        "TorchScript (torch.jit.save in PyTorch, torch.jit.load in TorchSharp)";
+        "ISequentialModule declares only chains: " + Elsewhere;
+
+    private const string Elsewhere =
+        "export the model from PyTorch with torch.onnx.export, or serve it as TorchScript (torch.jit.save in PyTorch, torch.jit.load in TorchSharp)";
 
     private static readonly Func<nn.Module, bool> HasNoTensorsOfItsOwn = module => OwnTensors(module).Count == 0;
 
