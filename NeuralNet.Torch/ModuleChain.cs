@@ -102,7 +102,7 @@ internal static class ModuleChain
                 }
                 return true;
             }
-            return WalkChildren(module.named_children(), path, links, isLeaf, acceptDeclared, acceptUndeclared, ref stop);
+            return WalkChildren(module.named_children().ToList(), path, links, isLeaf, acceptDeclared, acceptUndeclared, ref stop);
         }
         if (module is ISequentialModule declared)
         {
@@ -133,15 +133,16 @@ internal static class ModuleChain
         }
         if (hasChildren && acceptUndeclared?.Invoke(module) == true)
         {
-            return WalkChildren(module.named_children(), path, links, isLeaf, acceptDeclared, acceptUndeclared, ref stop);
+            return WalkChildren(module.named_children().ToList(), path, links, isLeaf, acceptDeclared, acceptUndeclared, ref stop);
         }
         stop = new ChainStop(hasChildren ? ChainStopKind.Undeclared : ChainStopKind.NotALeaf, path ?? "", module, [], []);
         return false;
     }
 
-    // Walks each child in the given order, below path (null: a walk without paths).
+    // Walks each child in the given order, below path (null: a walk without paths). A list, so that the declared
+    // modules' walk at every live prediction enumerates without boxing.
     private static bool WalkChildren(
-        IEnumerable<(string Name, nn.Module Module)> children, string? path, List<ChainLink> links, Func<nn.Module, bool>? isLeaf,
+        List<(string Name, nn.Module Module)> children, string? path, List<ChainLink> links, Func<nn.Module, bool>? isLeaf,
         Func<nn.Module, bool>? acceptDeclared, Func<nn.Module, bool>? acceptUndeclared, ref ChainStop stop)
     {
         foreach (var (name, child) in children)
